@@ -1,0 +1,191 @@
+/**
+ * Turns the opened output vector of a plan (field elements) into the researcher's answer. Runs on
+ * the requester's side after decryption; both the MPC compiler and the plaintext reference
+ * evaluator feed it, so they cannot disagree on the arithmetic done in the clear.
+ */
+import type { AggSpec, CExpr } from './check';
+import { layout, type Plan } from './plan';
+import { daysToDate, type ResolvedColumn } from './schema';
+
+/** p = 2^61 − 1, the engine's field. */
+export const P = (1n << 61n) - 1n;
+
+export type ResultValue = number | string | null | (number | null)[];
+
+export interface ResultRow {
+  /** Group values (empty without GROUP BY). */
+  key: string[];
+  /** True when the group had fewer rows than the policy's minimum cohort: all values are null. */
+  suppressed: boolean;
+  values: ResultValue[];
+}
+
+export interface QueryResult {
+  hash: string;
+  canonical: string;
+  labels: string[];
+  groupBy: string[];
+  rows: ResultRow[];
+}
+
+/** Field element → signed integer (values above p/2 are negative). */
+export function signed(v: bigint): bigint {
+  return v > P / 2n ? v - P : v;
+}
+
+function solve(a: number[][], b: number[]): number[] | null {
+  const n = b.length;
+  const m = a.map((r, i) => [...r, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let piv = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[piv]![c]!)) piv = r;
+    const scale = Math.max(...m.map((r) => Math.abs(r[c]!)), 1e-300);
+    if (Math.abs(m[piv]![c]!) <= scale * 1e-12) return null;
+    [m[c], m[piv]] = [m[piv]!, m[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]! / m[c]![c]!;
+      if (f === 0) continue;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  return m.map((r, i) => r[n]! / r[i]!);
+}
+
+export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
+  const q = plan.checked;
+  const vecIndex = new Map<string, number>();
+  plan.rowVecs.forEach((v, i) => {
+    if (v.kind === 'one') vecIndex.set('one', i);
+    else if (v.kind === 'col') vecIndex.set(`col:${v.col.name}`, i);
+    else if (v.kind === 'prod') vecIndex.set(`prod:${v.a.name}:${v.b.name}`, i);
+  });
+  const binOrdinals: number[] = [];
+  let ord = 0;
+  plan.rowVecs.forEach((v, i) => {
+    if (v.kind === 'bin') binOrdinals[i] = ord++;
+  });
+
+  const rows: ResultRow[] = plan.groupKeys.map((key, g) => {
+    const passed = opened[layout.passed(plan, g)] === 1n;
+    if (!passed)
+      return {
+        key,
+        suppressed: true,
+        values: q.items.map((it) =>
+          it.expr.kind === 'groupKey' ? key[q.groupBy.indexOf(it.expr.col)]! : null,
+        ),
+      };
+    const stat = (k: string): bigint => signed(opened[layout.stat(plan, g, vecIndex.get(k)!)]!);
+    const n = stat('one');
+    const nn = Number(n);
+    const sum1 = (c: ResolvedColumn) => stat(`col:${c.name}`);
+    const prod = (a: ResolvedColumn, b: ResolvedColumn) =>
+      a.index <= b.index ? stat(`prod:${a.name}:${b.name}`) : stat(`prod:${b.name}:${a.name}`);
+    const unit = (c: ResolvedColumn) => 10 ** c.scale;
+    /** n·Σa'b' − Σa'·Σb' (exact), the co-moment scaled by n. */
+    const comoment = (a: ResolvedColumn, b: ResolvedColumn) => n * prod(a, b) - sum1(a) * sum1(b);
+
+    const agg = (a: AggSpec): ResultValue => {
+      switch (a.fn) {
+        case 'COUNT':
+          return nn;
+        case 'SUM':
+          return Number(sum1(a.col) + n * a.col.lo) / unit(a.col);
+        case 'AVG':
+          return nn <= 0 ? null : Number(sum1(a.col) + n * a.col.lo) / nn / unit(a.col);
+        case 'VAR':
+        case 'STDDEV': {
+          if (nn < 2) return null;
+          const v = Math.max(
+            0,
+            Number(comoment(a.col, a.col)) / (nn * (nn - 1)) / unit(a.col) ** 2,
+          );
+          return a.fn === 'VAR' ? v : Math.sqrt(v);
+        }
+        case 'MIN':
+        case 'MAX': {
+          if (nn <= 0) return null;
+          const e = plan.extrema.findIndex(
+            (x) => x.col === a.col && x.dir === (a.fn === 'MIN' ? 'min' : 'max'),
+          );
+          const r = signed(opened[layout.extremum(plan, g, e)]!);
+          const stored = a.fn === 'MAX' ? a.col.lo + r : a.col.hi - r;
+          return a.col.type.kind === 'date'
+            ? daysToDate(Number(stored))
+            : Number(stored) / unit(a.col);
+        }
+        case 'HISTOGRAM': {
+          const h = plan.histograms.findIndex(
+            (x) => x.spec === a || (x.col === a.col && x.spec.edges.join() === a.edges.join()),
+          );
+          const first = plan.histograms[h]!.firstVec;
+          const out: (number | null)[] = [];
+          for (let b = 0; b < a.bins; b++) {
+            const vi = first + b;
+            const ok = opened[layout.binPassed(plan, g, binOrdinals[vi]!)] === 1n;
+            out.push(ok ? Number(signed(opened[layout.stat(plan, g, vi)]!)) : null);
+          }
+          return out;
+        }
+        case 'CORR': {
+          if (nn < 2) return null;
+          const den = Number(comoment(a.a, a.a)) * Number(comoment(a.b, a.b));
+          if (!(den > 0)) return null;
+          return Math.max(-1, Math.min(1, Number(comoment(a.a, a.b)) / Math.sqrt(den)));
+        }
+        case 'REGRESS': {
+          // Centered normal equations on shifted stored values: C β = c with C_jk = n Σx_j x_k − Σx_j Σx_k.
+          const k = a.xs.length;
+          if (nn <= k) return Array.from({ length: k + 1 }, () => null);
+          const C = a.xs.map((u) => a.xs.map((v) => Number(comoment(u, v))));
+          const c = a.xs.map((u) => Number(comoment(u, a.y)));
+          const beta = solve(C, c);
+          if (!beta) return Array.from({ length: k + 1 }, () => null);
+          // Intercept in stored units: ȳ − Σ β_j x̄_j, with x̄ the mean of the unshifted stored values.
+          const mean = (col: ResolvedColumn) => Number(sum1(col)) / nn + Number(col.lo);
+          let icpt = mean(a.y);
+          beta.forEach((b, j) => (icpt -= b * mean(a.xs[j]!)));
+          return [icpt / unit(a.y), ...beta.map((b, j) => (b * unit(a.xs[j]!)) / unit(a.y))];
+        }
+      }
+    };
+    const evalExpr = (e: CExpr): ResultValue => {
+      switch (e.kind) {
+        case 'agg':
+          return agg(e.agg);
+        case 'const':
+          return e.value;
+        case 'groupKey':
+          return key[q.groupBy.indexOf(e.col)]!;
+        case 'neg': {
+          const v = evalExpr(e.arg);
+          return typeof v === 'number' ? -v : null;
+        }
+        case 'arith': {
+          const l = evalExpr(e.left);
+          const r = evalExpr(e.right);
+          if (typeof l !== 'number' || typeof r !== 'number') return null;
+          switch (e.op) {
+            case '+':
+              return l + r;
+            case '-':
+              return l - r;
+            case '*':
+              return l * r;
+            case '/':
+              return r === 0 ? null : l / r;
+          }
+        }
+      }
+    };
+    return { key, suppressed: false, values: q.items.map((it) => evalExpr(it.expr)) };
+  });
+  return {
+    hash: q.hash,
+    canonical: q.canonical,
+    labels: q.items.map((i) => i.label),
+    groupBy: q.groupBy.map((c) => c.name),
+    rows,
+  };
+}

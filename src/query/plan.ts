@@ -1,0 +1,363 @@
+/**
+ * The plan (IR) of a checked query: the shape of one batched MPC program over the secret-shared
+ * columns. Every step works on whole columns at once, so the number of rounds depends on the
+ * query (predicate depth, bit widths of MIN/MAX columns, number of GROUP BY columns) and never on
+ * the number of rows.
+ *
+ * Program (all vectors have one entry per row unless said otherwise):
+ *  1. shift:   x' = x − lo for every column read (local), so every value is in [0, 2^bits).
+ *  2. compare: every `lt` atom (x' < c, or a' < b') and `eq` atom (x' = c) in one batched call each.
+ *  3. filter:  f = boolean combination of atoms (AND = product, OR = a + b − ab, NOT = 1 − a).
+ *  4. groups:  one-hot vector per group value (`eq` atoms), m_g = f · Π one-hot (batched products).
+ *  5. rowvecs: the per-row vectors aggregates need: 1, x', x'·y' (batched products), histogram
+ *              bin indicators (differences of `lt` atoms, local).
+ *  6. stats:   s[g][v] = Σ_i m_g[i] · v[i] — one batched dot product per (group, row vector).
+ *  7. extrema: MIN/MAX by bitwise search, MSB first, vectorised over rows and batched over
+ *              groups: `bits` rounds of (lt against a shared candidate, dot product, eq-zero).
+ *  8. policy:  optional jointly generated noise on each released statistic; passed_g =
+ *              [count_g ≥ minCohort] (and per histogram bin), and every released value of g is
+ *              multiplied by passed_g inside MPC, so a suppressed group opens as zeros.
+ *  9. verify, then open the output vector (layout below) to the requester only.
+ */
+import type { AggSpec, CExpr, CheckedQuery, Pred } from './check';
+import type { ResolvedColumn } from './schema';
+
+export type LtAtom =
+  | { kind: 'const'; col: ResolvedColumn; c: bigint } // x' < c (c public, shifted)
+  | { kind: 'cols'; a: ResolvedColumn; b: ResolvedColumn; offset: bigint; bits: number }; // (a − offset) < (b − offset)
+export interface EqAtom {
+  col: ResolvedColumn;
+  c: bigint; // x' = c (shifted)
+}
+
+/** Filter formula over atom indices. */
+export type BoolIR =
+  | { kind: 'const'; value: boolean }
+  | { kind: 'lt'; atom: number }
+  | { kind: 'eq'; atom: number }
+  | { kind: 'not'; arg: BoolIR }
+  | { kind: 'and'; args: BoolIR[] }
+  | { kind: 'or'; args: BoolIR[] };
+
+/** A per-row vector that statistics are dot products with. */
+export type RowVec =
+  | { kind: 'one' }
+  | { kind: 'col'; col: ResolvedColumn } // x'
+  | { kind: 'prod'; a: ResolvedColumn; b: ResolvedColumn } // a'·b'
+  | { kind: 'bin'; hist: number; bin: number; lower: BoolIR; upper: BoolIR }; // [x ≥ e_k] − [x ≥ e_{k+1}] as lt atoms: lt(e_{k+1}) − lt(e_k)
+
+export interface Extremum {
+  col: ResolvedColumn;
+  dir: 'max' | 'min';
+}
+
+export interface Histogram {
+  col: ResolvedColumn;
+  spec: Extract<AggSpec, { fn: 'HISTOGRAM' }>;
+  /** Index of its first bin in `rowVecs`. */
+  firstVec: number;
+}
+
+export interface Plan {
+  checked: CheckedQuery;
+  /** Columns read, in schema order. */
+  columns: ResolvedColumn[];
+  ltAtoms: LtAtom[];
+  eqAtoms: EqAtom[];
+  filter: BoolIR;
+  /** Per GROUP BY column, the eq atom of each domain value. */
+  groupAtoms: number[][];
+  /** Group keys in output order (row-major over the GROUP BY columns); [[]] without GROUP BY. */
+  groupKeys: string[][];
+  rowVecs: RowVec[];
+  histograms: Histogram[];
+  extrema: Extremum[];
+  /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema]. */
+  perGroup: number;
+  /** Estimated rounds of communication (independent of rows). */
+  rounds: number;
+  /** Counts of the whole-column secure operations, per row (multiply by rows for the totals). */
+  cost: {
+    ltPerRow: number;
+    eqPerRow: number;
+    mulPerRow: number;
+    dotProducts: number;
+    extremaBits: number;
+  };
+}
+
+const keyOf = (c: ResolvedColumn) => c.name;
+
+export function planQuery(q: CheckedQuery): Plan {
+  const ltAtoms: LtAtom[] = [];
+  const eqAtoms: EqAtom[] = [];
+  const ltIndex = new Map<string, number>();
+  const eqIndex = new Map<string, number>();
+  const used = new Set<ResolvedColumn>();
+
+  const ltConst = (col: ResolvedColumn, stored: bigint): BoolIR => {
+    // x < stored, with x in [lo, hi]
+    if (stored <= col.lo) return { kind: 'const', value: false };
+    if (stored > col.hi) return { kind: 'const', value: true };
+    const c = stored - col.lo;
+    const k = `c:${keyOf(col)}:${c}`;
+    let i = ltIndex.get(k);
+    if (i === undefined) {
+      i = ltAtoms.push({ kind: 'const', col, c }) - 1;
+      ltIndex.set(k, i);
+    }
+    used.add(col);
+    return { kind: 'lt', atom: i };
+  };
+  const eqConst = (col: ResolvedColumn, stored: bigint): BoolIR => {
+    if (stored < col.lo || stored > col.hi) return { kind: 'const', value: false };
+    if (col.lo === col.hi) return { kind: 'const', value: true };
+    const c = stored - col.lo;
+    const k = `${keyOf(col)}:${c}`;
+    let i = eqIndex.get(k);
+    if (i === undefined) {
+      i = eqAtoms.push({ col, c }) - 1;
+      eqIndex.set(k, i);
+    }
+    used.add(col);
+    return { kind: 'eq', atom: i };
+  };
+
+  const lower = (p: Pred): BoolIR => {
+    switch (p.kind) {
+      case 'const':
+        return p;
+      case 'lt':
+        return ltConst(p.col, p.c);
+      case 'eq':
+        return eqConst(p.col, p.c);
+      case 'ltcol': {
+        used.add(p.a);
+        used.add(p.b);
+        const offset = p.a.lo < p.b.lo ? p.a.lo : p.b.lo;
+        const top = (p.a.hi > p.b.hi ? p.a.hi : p.b.hi) - offset;
+        const k = `l:${keyOf(p.a)}:${keyOf(p.b)}`;
+        let i = ltIndex.get(k);
+        if (i === undefined) {
+          i =
+            ltAtoms.push({ kind: 'cols', a: p.a, b: p.b, offset, bits: top.toString(2).length }) -
+            1;
+          ltIndex.set(k, i);
+        }
+        return { kind: 'lt', atom: i };
+      }
+      case 'eqcol': {
+        // a = b  ⟺  not (a < b) and not (b < a)
+        return {
+          kind: 'and',
+          args: [
+            { kind: 'not', arg: lower({ kind: 'ltcol', a: p.a, b: p.b }) },
+            { kind: 'not', arg: lower({ kind: 'ltcol', a: p.b, b: p.a }) },
+          ],
+        };
+      }
+      case 'not': {
+        const a = lower(p.arg);
+        return a.kind === 'const'
+          ? { kind: 'const', value: !a.value }
+          : a.kind === 'not'
+            ? a.arg
+            : { kind: 'not', arg: a };
+      }
+      case 'and':
+      case 'or': {
+        const isAnd = p.kind === 'and';
+        const args: BoolIR[] = [];
+        for (const a of p.args.map(lower)) {
+          if (a.kind === 'const') {
+            if (a.value === isAnd) continue; // neutral element
+            return { kind: 'const', value: !isAnd }; // absorbing element
+          }
+          if (a.kind === p.kind) args.push(...a.args);
+          else args.push(a);
+        }
+        if (args.length === 0) return { kind: 'const', value: isAnd };
+        if (args.length === 1) return args[0]!;
+        return { kind: p.kind, args };
+      }
+    }
+  };
+
+  const filter = lower(q.where);
+
+  // Groups: one eq atom per domain value.
+  const groupAtoms = q.groupBy.map((col) => {
+    const n = col.type.kind === 'category' ? col.type.domain.length : 0;
+    used.add(col);
+    return Array.from({ length: n }, (_, v) => {
+      const ir = eqConst(col, BigInt(v));
+      return ir.kind === 'eq' ? ir.atom : -1; // -1: constant true (single-value domain)
+    });
+  });
+  let groupKeys: string[][] = [[]];
+  for (const col of q.groupBy) {
+    const dom = col.type.kind === 'category' ? col.type.domain : [];
+    groupKeys = groupKeys.flatMap((k) => dom.map((v) => [...k, v]));
+  }
+
+  // Row vectors, extrema and histograms needed by the SELECT list.
+  const rowVecs: RowVec[] = [{ kind: 'one' }];
+  const vecIndex = new Map<string, number>([['one', 0]]);
+  const addVec = (k: string, v: RowVec) => {
+    if (!vecIndex.has(k)) vecIndex.set(k, rowVecs.push(v) - 1);
+    return vecIndex.get(k)!;
+  };
+  const colVec = (c: ResolvedColumn) => {
+    used.add(c);
+    return addVec(`col:${c.name}`, { kind: 'col', col: c });
+  };
+  const prodVec = (a: ResolvedColumn, b: ResolvedColumn) => {
+    used.add(a);
+    used.add(b);
+    const [x, y] = a.index <= b.index ? [a, b] : [b, a];
+    return addVec(`prod:${x.name}:${y.name}`, { kind: 'prod', a: x, b: y });
+  };
+  const extrema: Extremum[] = [];
+  const extremaIndex = new Map<string, number>();
+  const histograms: Histogram[] = [];
+  const histIndex = new Map<string, number>();
+
+  const visit = (e: CExpr) => {
+    if (e.kind === 'neg') return visit(e.arg);
+    if (e.kind === 'arith') {
+      visit(e.left);
+      visit(e.right);
+      return;
+    }
+    if (e.kind !== 'agg') return;
+    const a = e.agg;
+    switch (a.fn) {
+      case 'COUNT':
+        return;
+      case 'SUM':
+      case 'AVG':
+        colVec(a.col);
+        return;
+      case 'VAR':
+      case 'STDDEV':
+        colVec(a.col);
+        prodVec(a.col, a.col);
+        return;
+      case 'MIN':
+      case 'MAX': {
+        used.add(a.col);
+        const dir = a.fn === 'MIN' ? 'min' : 'max';
+        const k = `${dir}:${a.col.name}`;
+        if (!extremaIndex.has(k)) extremaIndex.set(k, extrema.push({ col: a.col, dir }) - 1);
+        return;
+      }
+      case 'CORR':
+        colVec(a.a);
+        colVec(a.b);
+        prodVec(a.a, a.a);
+        prodVec(a.b, a.b);
+        prodVec(a.a, a.b);
+        return;
+      case 'REGRESS': {
+        const cols = [a.y, ...a.xs];
+        for (const c of cols) colVec(c);
+        for (let i = 0; i < cols.length; i++)
+          for (let j = i; j < cols.length; j++) prodVec(cols[i]!, cols[j]!);
+        return;
+      }
+      case 'HISTOGRAM': {
+        const k = `${a.col.name}:${a.edges.join(',')}`;
+        if (histIndex.has(k)) return;
+        used.add(a.col);
+        const firstVec = rowVecs.length;
+        const hist = histograms.push({ col: a.col, spec: a, firstVec }) - 1;
+        histIndex.set(k, hist);
+        for (let b = 0; b < a.bins; b++) {
+          rowVecs.push({
+            kind: 'bin',
+            hist,
+            bin: b,
+            lower: ltConst(a.col, a.edges[b]!),
+            upper: ltConst(a.col, a.edges[b + 1]!),
+          });
+        }
+        return;
+      }
+    }
+  };
+  for (const it of q.items) visit(it.expr);
+
+  const columns = [...used].sort((x, y) => x.index - y.index);
+  const bins = rowVecs.filter((v) => v.kind === 'bin').length;
+  const perGroup = 1 + rowVecs.length + bins + extrema.length;
+  const G = groupKeys.length;
+
+  // Rounds: comparisons (constant, say R_cmp each), boolean depth, group products, row products,
+  // dot products, extrema (bits × (R_cmp + 2)), cohort comparison, masking, verify, open.
+  const R_CMP = 4;
+  const depth = (b: BoolIR): number =>
+    b.kind === 'and' || b.kind === 'or'
+      ? 1 + Math.max(...b.args.map(depth))
+      : b.kind === 'not'
+        ? depth(b.arg)
+        : 0;
+  const extremaBits = extrema.reduce((m, x) => Math.max(m, x.col.bits), 0);
+  const rounds =
+    (ltAtoms.length || eqAtoms.length ? R_CMP : 0) +
+    depth(filter) +
+    q.groupBy.length +
+    1 + // row products
+    1 + // dot products
+    extremaBits * (R_CMP + 2) +
+    R_CMP + // cohort comparison
+    1 + // masking
+    2; // verify + open
+  const cost = {
+    ltPerRow: ltAtoms.length,
+    eqPerRow: eqAtoms.length,
+    mulPerRow:
+      countMuls(filter) +
+      G * Math.max(0, q.groupBy.length) +
+      rowVecs.filter((v) => v.kind === 'prod').length,
+    dotProducts: G * rowVecs.length,
+    extremaBits: extrema.reduce((s, x) => s + x.col.bits, 0) * G,
+  };
+  return {
+    checked: q,
+    columns,
+    ltAtoms,
+    eqAtoms,
+    filter,
+    groupAtoms,
+    groupKeys,
+    rowVecs,
+    histograms,
+    extrema,
+    perGroup,
+    rounds,
+    cost,
+  };
+}
+
+function countMuls(b: BoolIR): number {
+  switch (b.kind) {
+    case 'and':
+    case 'or':
+      return b.args.length - 1 + b.args.reduce((s, a) => s + countMuls(a), 0);
+    case 'not':
+      return countMuls(b.arg);
+    default:
+      return 0;
+  }
+}
+
+/** Output layout helpers: index into the opened vector. */
+export const layout = {
+  passed: (p: Plan, g: number) => g * p.perGroup,
+  stat: (p: Plan, g: number, v: number) => g * p.perGroup + 1 + v,
+  /** Bin passed bit; `binOrdinal` counts bin vectors in rowVecs order. */
+  binPassed: (p: Plan, g: number, binOrdinal: number) =>
+    g * p.perGroup + 1 + p.rowVecs.length + binOrdinal,
+  extremum: (p: Plan, g: number, e: number) =>
+    g * p.perGroup + 1 + p.rowVecs.length + p.rowVecs.filter((v) => v.kind === 'bin').length + e,
+};

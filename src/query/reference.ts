@@ -1,0 +1,155 @@
+/**
+ * Plaintext evaluator of a plan: computes, in the clear, exactly the vector the MPC program opens
+ * (same atoms, same shifted statistics, same suppression). Used by tests (cross-checked against
+ * an independent SQL engine) and as the plaintext baseline of benchmarks; never in the product path
+ * on real data.
+ */
+import { layout, type BoolIR, type Plan } from './plan';
+import { P } from './finalize';
+import { noiseScales, type Policy } from './policy';
+
+export type Columns = readonly (ArrayLike<bigint> | undefined)[];
+
+function rowCount(plan: Plan, data: Columns): number {
+  const c = plan.columns[0];
+  return c ? data[c.index]!.length : plan.checked.schema.rows;
+}
+
+/** 0/1 indicator vectors of every atom. */
+function atoms(plan: Plan, data: Columns, n: number) {
+  const lt = plan.ltAtoms.map((a) => {
+    const out = new Uint8Array(n);
+    if (a.kind === 'const') {
+      const x = data[a.col.index]!;
+      const thr = a.c + a.col.lo;
+      for (let i = 0; i < n; i++) out[i] = x[i]! < thr ? 1 : 0;
+    } else {
+      const x = data[a.a.index]!;
+      const y = data[a.b.index]!;
+      for (let i = 0; i < n; i++) out[i] = x[i]! < y[i]! ? 1 : 0;
+    }
+    return out;
+  });
+  const eq = plan.eqAtoms.map((a) => {
+    const out = new Uint8Array(n);
+    const x = data[a.col.index]!;
+    const v = a.c + a.col.lo;
+    for (let i = 0; i < n; i++) out[i] = x[i]! === v ? 1 : 0;
+    return out;
+  });
+  return { lt, eq };
+}
+
+function evalBool(b: BoolIR, at: { lt: Uint8Array[]; eq: Uint8Array[] }, n: number): Uint8Array {
+  switch (b.kind) {
+    case 'const':
+      return new Uint8Array(n).fill(b.value ? 1 : 0);
+    case 'lt':
+      return at.lt[b.atom]!;
+    case 'eq':
+      return at.eq[b.atom]!;
+    case 'not': {
+      const a = evalBool(b.arg, at, n);
+      return a.map((v) => 1 - v);
+    }
+    case 'and':
+    case 'or': {
+      const parts = b.args.map((x) => evalBool(x, at, n));
+      const out = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        let v = b.kind === 'and' ? 1 : 0;
+        for (const p of parts) v = b.kind === 'and' ? v & p[i]! : v | p[i]!;
+        out[i] = v;
+      }
+      return out;
+    }
+  }
+}
+
+const mod = (v: bigint) => ((v % P) + P) % P;
+
+/**
+ * The opened output vector, in the clear. `noise(scale)` (optional) draws the noise added to each
+ * released statistic; the MPC program draws it jointly instead.
+ */
+export function evaluatePlain(
+  plan: Plan,
+  data: Columns,
+  policy: Policy,
+  noise?: (scale: number) => bigint,
+): bigint[] {
+  const n = rowCount(plan, data);
+  const at = atoms(plan, data, n);
+  const filter = evalBool(plan.filter, at, n);
+  const scales = noiseScales(plan, policy);
+  const out: bigint[] = new Array<bigint>(plan.groupKeys.length * plan.perGroup).fill(0n);
+  const G = plan.groupKeys.length;
+  const domSizes = plan.checked.groupBy.map((c) =>
+    c.type.kind === 'category' ? c.type.domain.length : 1,
+  );
+  for (let g = 0; g < G; g++) {
+    // Group g = row-major index over the GROUP BY domains.
+    const mask = Uint8Array.from(filter);
+    let rest = g;
+    for (let k = plan.groupAtoms.length - 1; k >= 0; k--) {
+      const v = rest % domSizes[k]!;
+      rest = Math.floor(rest / domSizes[k]!);
+      const atom = plan.groupAtoms[k]![v]!;
+      if (atom >= 0) {
+        const ind = at.eq[atom]!;
+        for (let i = 0; i < n; i++) mask[i]! &= ind[i]!;
+      }
+    }
+    const stats = plan.rowVecs.map((v) => {
+      let s = 0n;
+      switch (v.kind) {
+        case 'one':
+          for (let i = 0; i < n; i++) s += BigInt(mask[i]!);
+          break;
+        case 'col': {
+          const x = data[v.col.index]!;
+          for (let i = 0; i < n; i++) if (mask[i]) s += x[i]! - v.col.lo;
+          break;
+        }
+        case 'prod': {
+          const x = data[v.a.index]!;
+          const y = data[v.b.index]!;
+          for (let i = 0; i < n; i++) if (mask[i]) s += (x[i]! - v.a.lo) * (y[i]! - v.b.lo);
+          break;
+        }
+        case 'bin': {
+          const lo = evalBool(v.lower, at, n);
+          const hi = evalBool(v.upper, at, n);
+          for (let i = 0; i < n; i++) if (mask[i]) s += BigInt(hi[i]! - lo[i]!);
+          break;
+        }
+      }
+      return s;
+    });
+    const noisy = stats.map((s, i) => (noise && scales[i]! > 0 ? s + noise(scales[i]!) : s));
+    const k = BigInt(policy.minCohort);
+    const passed = noisy[0]! >= k ? 1n : 0n;
+    out[layout.passed(plan, g)] = passed;
+    let ord = 0;
+    plan.rowVecs.forEach((v, i) => {
+      let keep = passed;
+      if (v.kind === 'bin') {
+        const binPassed = noisy[i]! >= k ? 1n : 0n;
+        keep *= binPassed;
+        out[layout.binPassed(plan, g, ord++)] = keep;
+      }
+      out[layout.stat(plan, g, i)] = mod(keep * noisy[i]!);
+    });
+    plan.extrema.forEach((e, j) => {
+      const x = data[e.col.index]!;
+      let best = 0n;
+      for (let i = 0; i < n; i++) {
+        if (!mask[i]) continue;
+        const r = e.dir === 'max' ? x[i]! - e.col.lo : e.col.hi - x[i]!;
+        if (r > best) best = r;
+      }
+      out[layout.extremum(plan, g, j)] = passed * best;
+    });
+  }
+  return out;
+}
