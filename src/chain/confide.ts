@@ -1,0 +1,505 @@
+/**
+ * Typed read/write helpers over the Confide contract (viem). Plain functions, no React: the UI hooks,
+ * the node runtime and the tests all call these. Committees are not stored on chain (only their hash);
+ * `datasetCommittee` reads them back from the dataset's events.
+ */
+import {
+  decodeEventLog,
+  encodeAbiParameters,
+  keccak256,
+  type Address,
+  type Chain,
+  type Hex,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+  type Account,
+} from 'viem';
+import { Confide } from './generated/contracts';
+import { ChainError } from './errors';
+import { compressedPublicKey, keyAddress, signDigest } from './keys';
+
+export const confideAbi = Confide.abi;
+export type ConfideWallet = WalletClient<Transport, Chain, Account>;
+
+/** Query kinds (bit positions of a grant's `kinds` mask). */
+export const QueryKind = {
+  count: 0,
+  sum: 1,
+  mean: 2,
+  variance: 3,
+  histogram: 4,
+  regression: 5,
+} as const;
+export type QueryKindName = keyof typeof QueryKind;
+export function kindsMask(kinds: readonly QueryKindName[]): number {
+  return kinds.reduce((m, k) => m | (1 << QueryKind[k]), 0);
+}
+
+export const NodeStatus = ['None', 'Active', 'Leaving', 'Exited', 'Slashed'] as const;
+export const QueryStatus = ['None', 'Requested', 'Running', 'Completed', 'Refunded'] as const;
+
+/** Send a contract write and wait for a successful receipt; returns the receipt. */
+async function send(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  functionName: string,
+  args: readonly unknown[],
+  value?: bigint,
+) {
+  const req = {
+    address,
+    abi: confideAbi,
+    functionName,
+    args,
+    account: wallet.account,
+    chain: wallet.chain,
+    ...(value !== undefined ? { value } : {}),
+  } as unknown as Parameters<ConfideWallet['writeContract']>[0];
+  const hash = await wallet.writeContract(req);
+  const receipt = await pub.waitForTransactionReceipt({ hash });
+  if (receipt.status !== 'success')
+    throw new ChainError('CHAIN_TX_FAILED', `${functionName}: transaction ${hash} reverted`);
+  return receipt;
+}
+
+function eventArg<T>(
+  receipt: { logs: readonly { data: Hex; topics: readonly Hex[] }[] },
+  eventName: string,
+  field: string,
+): T {
+  for (const log of receipt.logs) {
+    try {
+      const ev = decodeEventLog({
+        abi: confideAbi,
+        data: log.data,
+        topics: log.topics as [Hex, ...Hex[]],
+      });
+      if (ev.eventName === eventName) return (ev.args as Record<string, unknown>)[field] as T;
+    } catch {
+      // not one of ours
+    }
+  }
+  throw new ChainError('CHAIN_TX_FAILED', `${eventName} not found in receipt`);
+}
+
+// ─── nodes ───
+
+export async function registerNode(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  nodeKey: Uint8Array,
+  deposit: bigint,
+) {
+  const pubkey = compressedPublicKey(nodeKey);
+  const nodeId = keyAddress(pubkey);
+  const digest = await pub.readContract({
+    address,
+    abi: confideAbi,
+    functionName: 'registrationDigest',
+    args: [wallet.account.address, nodeId],
+  });
+  const receipt = await send(
+    wallet,
+    pub,
+    address,
+    'registerNode',
+    [pubkey, signDigest(nodeKey, digest)],
+    deposit,
+  );
+  return { nodeId, pubkey, receipt };
+}
+
+/**
+ * The mesh's hook: is `pubkey` (33-byte compressed, hex or bytes) the current key of an active node?
+ * Malformed keys are simply not registered.
+ */
+export async function isRegisteredNode(
+  pub: PublicClient,
+  address: Address,
+  pubkey: Hex | Uint8Array,
+): Promise<boolean> {
+  let addr: Address;
+  try {
+    addr = keyAddress(pubkey);
+  } catch {
+    return false;
+  }
+  return pub.readContract({
+    address,
+    abi: confideAbi,
+    functionName: 'isActiveNodeKey',
+    args: [addr],
+  });
+}
+
+// ─── datasets ───
+
+export interface DatasetSpec {
+  schemaHash: Hex;
+  rowCount: number;
+  threshold: number;
+  /** Node ids; sorted ascending here (the contract requires strictly increasing order). */
+  committee: readonly Address[];
+  /** One Merkle root per member, in the same order as `committee` before sorting. */
+  partitionRoots: readonly Hex[];
+}
+
+/** Sort a committee ascending by address, keeping each member's partition root with it. */
+export function sortCommittee(committee: readonly Address[], roots: readonly Hex[]) {
+  if (committee.length !== roots.length) {
+    throw new ChainError(
+      'CHAIN_BAD_INPUT',
+      `sortCommittee: ${committee.length} members but ${roots.length} roots`,
+    );
+  }
+  const pairs = committee
+    .map((m, i) => [m, roots[i]!] as const)
+    .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1));
+  return { committee: pairs.map((p) => p[0]), roots: pairs.map((p) => p[1]) };
+}
+
+export async function registerDataset(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  spec: DatasetSpec,
+) {
+  const { committee, roots } = sortCommittee(spec.committee, spec.partitionRoots);
+  const receipt = await send(wallet, pub, address, 'registerDataset', [
+    spec.schemaHash,
+    spec.rowCount,
+    spec.threshold,
+    committee,
+    roots,
+  ]);
+  return { datasetId: eventArg<bigint>(receipt, 'DatasetRegistered', 'datasetId'), receipt };
+}
+
+/** Latest committee, partition roots, threshold and version of a dataset, read from its events. */
+export async function datasetCommittee(
+  pub: PublicClient,
+  address: Address,
+  datasetId: bigint,
+  fromBlock = 0n,
+) {
+  const reg = await pub.getContractEvents({
+    address,
+    abi: confideAbi,
+    eventName: 'DatasetRegistered',
+    args: { datasetId },
+    fromBlock,
+  });
+  if (reg.length === 0)
+    throw new ChainError(
+      'CHAIN_BAD_INPUT',
+      `datasetCommittee: dataset ${datasetId} not registered`,
+    );
+  const first = reg[0]!.args;
+  let cur = {
+    version: 1,
+    threshold: first.threshold!,
+    committee: [...first.committee!],
+    partitionRoots: [...first.partitionRoots!],
+  };
+  const re = await pub.getContractEvents({
+    address,
+    abi: confideAbi,
+    eventName: 'DatasetReshared',
+    args: { datasetId },
+    fromBlock,
+  });
+  for (const e of re) {
+    if (e.args.version! > cur.version) {
+      cur = {
+        version: e.args.version!,
+        threshold: e.args.threshold!,
+        committee: [...e.args.committee!],
+        partitionRoots: [...e.args.partitionRoots!],
+      };
+    }
+  }
+  return cur;
+}
+
+// ─── grants ───
+
+export interface GrantPolicy {
+  kinds: readonly QueryKindName[];
+  minCohort: number;
+  budget: number;
+  /** Unix seconds. */
+  expiry: bigint;
+}
+
+export async function grantAccess(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  datasetId: bigint,
+  researcher: Address,
+  p: GrantPolicy,
+) {
+  return send(wallet, pub, address, 'grant', [
+    datasetId,
+    researcher,
+    kindsMask(p.kinds),
+    p.minCohort,
+    p.budget,
+    p.expiry,
+  ]);
+}
+
+export async function revokeAccess(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  datasetId: bigint,
+  researcher: Address,
+) {
+  return send(wallet, pub, address, 'revoke', [datasetId, researcher]);
+}
+
+// ─── queries ───
+
+/** Canonical hash of a query text (what nodes compare with the text the researcher sends them). */
+export function queryHash(text: string): Hex {
+  return keccak256(new TextEncoder().encode(text));
+}
+
+export async function requestQuery(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  r: { datasetId: bigint; queryHash: Hex; kind: QueryKindName; encKey: Hex; fee: bigint },
+) {
+  const receipt = await send(
+    wallet,
+    pub,
+    address,
+    'requestQuery',
+    [r.datasetId, r.queryHash, QueryKind[r.kind], r.encKey],
+    r.fee,
+  );
+  return { queryId: eventArg<bigint>(receipt, 'QueryRequested', 'queryId'), receipt };
+}
+
+/** Commitment a node posts for its result share: keccak256 of the exact share bytes it will sign. */
+export function shareCommitment(share: Uint8Array): Hex {
+  return keccak256(share);
+}
+
+export async function postResult(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  r: { queryId: bigint; committee: readonly Address[]; index: number; commitment: Hex },
+) {
+  return send(wallet, pub, address, 'postResult', [r.queryId, r.committee, r.index, r.commitment]);
+}
+
+export async function withdraw(wallet: ConfideWallet, pub: PublicClient, address: Address) {
+  return send(wallet, pub, address, 'withdraw', []);
+}
+
+/** Why a node may not compute (see `authorisation` in Confide.sol), or `ok`. */
+export type AuthorisationResult =
+  | {
+      ok: true;
+      queryId: bigint;
+      datasetId: bigint;
+      version: number;
+      researcher: Address;
+      kind: number;
+      /** Researcher's compressed result-encryption key (33 bytes). */
+      encKey: Hex;
+      fee: bigint;
+      deadline: bigint;
+      policy: { kinds: number; minCohort: number; expiry: bigint };
+    }
+  | {
+      ok: false;
+      code:
+        | 'UNKNOWN_QUERY'
+        | 'NOT_OPEN'
+        | 'DEADLINE_PASSED'
+        | 'GRANT_INVALID'
+        | 'QUERY_HASH_MISMATCH'
+        | 'NOT_IN_COMMITTEE'
+        | 'FEE_TOO_LOW';
+      message: string;
+    };
+
+const AUTH_CODES = ['UNKNOWN_QUERY', 'NOT_OPEN', 'DEADLINE_PASSED', 'GRANT_INVALID'] as const;
+
+/**
+ * What a node calls before computing: the query exists and is open, its deadline has not passed, its
+ * grant is still valid if it has not started (not revoked, re-issued or expired; the budget was
+ * charged when it was requested), its fee was paid (≥ the minimum), the text the node was given hashes
+ * to the on-chain query hash, and (if given) the node is in the committee of the query's dataset version.
+ */
+export async function isQueryAuthorised(
+  pub: PublicClient,
+  address: Address,
+  r: { queryId: bigint; queryHash: Hex; nodeId?: Address; committee?: readonly Address[] },
+): Promise<AuthorisationResult> {
+  const [code, q, minFee] = await Promise.all([
+    pub.readContract({
+      address,
+      abi: confideAbi,
+      functionName: 'authorisation',
+      args: [r.queryId],
+    }),
+    pub.readContract({ address, abi: confideAbi, functionName: 'getQuery', args: [r.queryId] }),
+    pub.readContract({ address, abi: confideAbi, functionName: 'minFee' }),
+  ]);
+  if (code !== 0) {
+    const c = AUTH_CODES[code - 1] ?? 'NOT_OPEN';
+    return {
+      ok: false,
+      code: c,
+      message: `query ${r.queryId}: ${c.toLowerCase().replace(/_/g, ' ')}`,
+    };
+  }
+  if (q.fee < minFee)
+    return {
+      ok: false,
+      code: 'FEE_TOO_LOW',
+      message: `query ${r.queryId}: fee ${q.fee} below ${minFee}`,
+    };
+  if (q.queryHash.toLowerCase() !== r.queryHash.toLowerCase()) {
+    return {
+      ok: false,
+      code: 'QUERY_HASH_MISMATCH',
+      message: `query ${r.queryId}: the query text does not match the hash on chain`,
+    };
+  }
+  if (r.nodeId !== undefined) {
+    const committee = r.committee ?? (await committeeAt(pub, address, q.datasetId, q.version));
+    const hash = await pub.readContract({
+      address,
+      abi: confideAbi,
+      functionName: 'committeeHashAt',
+      args: [q.datasetId, q.version],
+    });
+    if (
+      packedAddressesHash(committee) !== hash ||
+      !committee.some((m) => m.toLowerCase() === r.nodeId!.toLowerCase())
+    ) {
+      return {
+        ok: false,
+        code: 'NOT_IN_COMMITTEE',
+        message: `query ${r.queryId}: node ${r.nodeId} is not in the committee of dataset ${q.datasetId} v${q.version}`,
+      };
+    }
+  }
+  const g = await pub.readContract({
+    address,
+    abi: confideAbi,
+    functionName: 'getGrant',
+    args: [q.datasetId, q.researcher],
+  });
+  return {
+    ok: true,
+    queryId: r.queryId,
+    datasetId: q.datasetId,
+    version: q.version,
+    researcher: q.researcher,
+    kind: q.kind,
+    encKey: `0x${q.encKeyPrefix.toString(16).padStart(2, '0')}${q.encKeyX.slice(2)}`,
+    fee: q.fee,
+    deadline: q.deadline,
+    policy: { kinds: g.kinds, minCohort: g.minCohort, expiry: g.expiry },
+  };
+}
+
+async function committeeAt(
+  pub: PublicClient,
+  address: Address,
+  datasetId: bigint,
+  version: number,
+): Promise<Address[]> {
+  if (version === 1) {
+    const reg = await pub.getContractEvents({
+      address,
+      abi: confideAbi,
+      eventName: 'DatasetRegistered',
+      args: { datasetId },
+      fromBlock: 0n,
+    });
+    return [...(reg[0]?.args.committee ?? [])];
+  }
+  const re = await pub.getContractEvents({
+    address,
+    abi: confideAbi,
+    eventName: 'DatasetReshared',
+    args: { datasetId },
+    fromBlock: 0n,
+  });
+  return [...(re.find((e) => e.args.version === version)?.args.committee ?? [])];
+}
+
+/** keccak256(abi.encodePacked(address[])) — how the contract commits to a committee. */
+export function packedAddressesHash(committee: readonly Address[]): Hex {
+  const hex = committee.map((a) => a.slice(2).toLowerCase().padStart(64, '0')).join('');
+  return keccak256(`0x${hex}`);
+}
+
+/** Digest of a signed protocol message (what the mesh signs, what equivocation evidence carries). */
+export function opDigest(
+  chainId: bigint,
+  address: Address,
+  m: { datasetId: bigint; version: number; session: Hex; opId: Hex; payloadHash: Hex },
+): Hex {
+  const OP_TAG = keccak256(new TextEncoder().encode('Confide.op.v1'));
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'bytes32' },
+        { type: 'uint256' },
+        { type: 'address' },
+        { type: 'uint256' },
+        { type: 'uint32' },
+        { type: 'bytes32' },
+        { type: 'bytes32' },
+        { type: 'bytes32' },
+      ],
+      [OP_TAG, chainId, address, m.datasetId, m.version, m.session, m.opId, m.payloadHash],
+    ),
+  );
+}
+
+/** Digest a node signs over its result share for `queryId` (its hash must equal its posted commitment). */
+export function shareDigest(
+  chainId: bigint,
+  address: Address,
+  queryId: bigint,
+  shareHash: Hex,
+): Hex {
+  const SHARE_TAG = keccak256(new TextEncoder().encode('Confide.resultShare.v1'));
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: 'bytes32' },
+        { type: 'uint256' },
+        { type: 'address' },
+        { type: 'uint256' },
+        { type: 'bytes32' },
+      ],
+      [SHARE_TAG, chainId, address, queryId, shareHash],
+    ),
+  );
+}
+
+/** The audit log a dashboard shows: every event touching a dataset, oldest first. */
+export async function readAuditLog(pub: PublicClient, address: Address, fromBlock = 0n) {
+  const logs = await pub.getContractEvents({ address, abi: confideAbi, fromBlock });
+  return logs.map((l) => ({
+    eventName: l.eventName,
+    args: l.args as Record<string, unknown>,
+    blockNumber: l.blockNumber,
+    txHash: l.transactionHash,
+  }));
+}
