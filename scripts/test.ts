@@ -27,6 +27,7 @@ function step(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv 
 const bin = (name: string) => `node_modules/.bin/${name}`;
 
 step('wasm', bin('tsx'), ['scripts/build-wasm.ts']);
+step('contracts', bin('tsx'), ['scripts/compile-contracts.ts']);
 step('typecheck', bin('tsc'), ['-p', 'tsconfig.json', '--noEmit']);
 step('lint', bin('eslint'), ['.', '--max-warnings=0']);
 step('format', bin('prettier'), ['--check', '.', '--log-level=warn']);
