@@ -9,10 +9,48 @@ import wabtInit from 'wabt';
 const SRC = 'src/mpc/wasm/field.wat';
 const OUT = 'src/mpc/wasm/field.wasm.ts';
 
+/**
+ * Expands the arithmetic macros of field.wat (see its header). Operands are local names such as $x.
+ * The scratch locals $_x/$_y hold copies so that @mulmod($v, $v, $v) is safe.
+ */
+export function expandMacros(wat: string): string {
+  const P = '(global.get $P)';
+  const g = (name: string) => `(local.get ${name})`;
+  const lo = (name: string) => `(i64.and ${g(name)} (i64.const 0xFFFFFFFF))`;
+  const hi = (name: string) => `(i64.shr_u ${g(name)} (i64.const 32))`;
+  const lazy = (d: string, x: string, y: string) =>
+    `(local.set $_x ${g(x)}) (local.set $_y ${g(y)})` +
+    ` (local.set $_ll (i64.mul ${lo('$_x')} ${lo('$_y')}))` +
+    ` (local.set $_mid (i64.add (i64.mul ${lo('$_x')} ${hi('$_y')}) (i64.mul ${hi('$_x')} ${lo('$_y')})))` +
+    ` (local.set ${d} (i64.add (i64.add (i64.shl (i64.mul ${hi('$_x')} ${hi('$_y')}) (i64.const 3))` +
+    ` (i64.add (i64.shr_u ${g('$_mid')} (i64.const 29)) (i64.shl (i64.and ${g('$_mid')} (i64.const 0x1FFFFFFF)) (i64.const 32))))` +
+    ` (i64.add (i64.shr_u ${g('$_ll')} (i64.const 61)) (i64.and ${g('$_ll')} ${P}))))`;
+  const fold = (d: string) =>
+    `(local.set ${d} (i64.add (i64.and ${g(d)} ${P}) (i64.shr_u ${g(d)} (i64.const 61))))` +
+    ` (local.set ${d} (select (i64.sub ${g(d)} ${P}) ${g(d)} (i64.ge_u ${g(d)} ${P})))`;
+  const macros: Record<string, (...a: string[]) => string> = {
+    mullazy: (d, x, y) => lazy(d!, x!, y!),
+    mulmod: (d, x, y) => `${lazy(d!, x!, y!)} ${fold(d!)}`,
+    fold: (d) => fold(d!),
+    addmod: (d, x, y) =>
+      `(local.set ${d} (i64.add ${g(x!)} ${g(y!)}))` +
+      ` (local.set ${d} (select (i64.sub ${g(d!)} ${P}) ${g(d!)} (i64.ge_u ${g(d!)} ${P})))`,
+    submod: (d, x, y) =>
+      `(local.set ${d} (select (i64.sub ${g(x!)} ${g(y!)}) (i64.add (i64.sub ${g(x!)} ${g(y!)}) ${P}) (i64.ge_u ${g(x!)} ${g(y!)})))`,
+  };
+  return wat
+    .replace(/@locals/g, '(local $_x i64) (local $_y i64) (local $_ll i64) (local $_mid i64)')
+    .replace(/@(\w+)\(([^)]*)\)/g, (whole, name: string, args: string) => {
+      const m = macros[name];
+      if (!m) throw new Error(`build-wasm: unknown macro ${whole}`);
+      return m(...args.split(',').map((a) => a.trim()));
+    });
+}
+
 export async function buildWasm(force = false): Promise<void> {
   if (!force && existsSync(OUT) && statSync(OUT).mtimeMs >= statSync(SRC).mtimeMs) return;
   const wabt = await wabtInit();
-  const mod = wabt.parseWat(SRC, readFileSync(SRC, 'utf8'));
+  const mod = wabt.parseWat(SRC, expandMacros(readFileSync(SRC, 'utf8')));
   mod.validate();
   const { buffer } = mod.toBinary({ log: false, write_debug_names: false });
   mod.destroy();
@@ -26,4 +64,5 @@ export async function buildWasm(force = false): Promise<void> {
   console.error(`[build-wasm] ${SRC} -> ${OUT} (${buffer.length} bytes)`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await buildWasm(process.argv.includes('--force'));
+if (import.meta.url === `file://${process.argv[1]}`)
+  await buildWasm(process.argv.includes('--force'));

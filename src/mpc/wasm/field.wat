@@ -4,6 +4,12 @@
 ;; offsets into this module's memory and an element count; the TypeScript wrapper
 ;; (src/mpc/field.ts) copies columns into fixed scratch slots chunk by chunk, so memory never grows.
 ;;
+;; Macros (expanded by scripts/build-wasm.ts, because V8 does not inline small wasm functions and
+;; a call per element costs 2-3x): @mulmod(d, x, y) sets local d to x*y mod p; @mullazy(d, x, y)
+;; leaves it unreduced (< 2^63); @fold(d) fully reduces any d < 2^64 - 2^61; @addmod(d, x, y) and
+;; @submod(d, x, y) work on reduced operands. x and y name locals; every function using a macro
+;; declares `@locals` (the scratch locals $_x $_y $_ll $_mid).
+;;
 ;; Multiplication: a, b < 2^61 are split into 32-bit halves (the high halves are < 2^29):
 ;;   a*b = hh*2^64 + mid*2^32 + ll,   mid = al*bh + ah*bl < 2^62
 ;; and since 2^61 = 1 (mod p):
@@ -11,57 +17,29 @@
 ;;   mid*2^32          = (mid >> 29) + ((mid & (2^29-1)) << 32)  (< 2^33, < 2^61)
 ;;   ll                = (ll >> 61) + (ll & p)
 ;; The sum is < 2^63, then folded once more and conditionally reduced.
+;; Loop skeleton used by the element-wise kernels: pointers advance 8 bytes per element.
 (module
   (memory (export "memory") 129)
 
   (global $P i64 (i64.const 0x1FFFFFFFFFFFFFFF))
 
-  ;; Full reduction of s < 2^64 - 2^61 (any sum of a few reduced terms).
-  (func $fold (param $s i64) (result i64)
-    (local $r i64)
-    (local.set $r (i64.add (i64.and (local.get $s) (global.get $P))
-                           (i64.shr_u (local.get $s) (i64.const 61))))
-    (select (i64.sub (local.get $r) (global.get $P)) (local.get $r)
-            (i64.ge_u (local.get $r) (global.get $P))))
-
-  (func $mulmod (export "mulmod") (param $a i64) (param $b i64) (result i64)
-    (local $al i64) (local $ah i64) (local $bl i64) (local $bh i64)
-    (local $ll i64) (local $mid i64)
-    (local.set $al (i64.and (local.get $a) (i64.const 0xFFFFFFFF)))
-    (local.set $ah (i64.shr_u (local.get $a) (i64.const 32)))
-    (local.set $bl (i64.and (local.get $b) (i64.const 0xFFFFFFFF)))
-    (local.set $bh (i64.shr_u (local.get $b) (i64.const 32)))
-    (local.set $ll (i64.mul (local.get $al) (local.get $bl)))
-    (local.set $mid (i64.add (i64.mul (local.get $al) (local.get $bh))
-                             (i64.mul (local.get $ah) (local.get $bl))))
-    (call $fold
-      (i64.add
-        (i64.add
-          (i64.shl (i64.mul (local.get $ah) (local.get $bh)) (i64.const 3))
-          (i64.add (i64.shr_u (local.get $mid) (i64.const 29))
-                   (i64.shl (i64.and (local.get $mid) (i64.const 0x1FFFFFFF)) (i64.const 32))))
-        (i64.add (i64.shr_u (local.get $ll) (i64.const 61))
-                 (i64.and (local.get $ll) (global.get $P))))))
-
-  (func $addmod (param $a i64) (param $b i64) (result i64)
-    (local $s i64)
-    (local.set $s (i64.add (local.get $a) (local.get $b)))
-    (select (i64.sub (local.get $s) (global.get $P)) (local.get $s)
-            (i64.ge_u (local.get $s) (global.get $P))))
-
-  (func $submod (param $a i64) (param $b i64) (result i64)
-    (select (i64.sub (local.get $a) (local.get $b))
-            (i64.add (i64.sub (local.get $a) (local.get $b)) (global.get $P))
-            (i64.ge_u (local.get $a) (local.get $b))))
+  ;; Scalar multiplication for control code (vectors use the kernels below).
+  (func (export "mulmod") (param $a i64) (param $b i64) (result i64)
+    (local $r i64) @locals
+    @mulmod($r, $a, $b)
+    (local.get $r))
 
   ;; o[i] = a[i] + b[i]
   (func (export "add") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o) (call $addmod (i64.load (local.get $a)) (i64.load (local.get $b))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @addmod($r, $x, $y)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
@@ -69,12 +47,15 @@
 
   ;; o[i] = a[i] - b[i]
   (func (export "sub") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o) (call $submod (i64.load (local.get $a)) (i64.load (local.get $b))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @submod($r, $x, $y)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
@@ -82,43 +63,52 @@
 
   ;; o[i] = a[i] * b[i]
   (func (export "mul") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o) (call $mulmod (i64.load (local.get $a)) (i64.load (local.get $b))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @mulmod($r, $x, $y)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
 
-  ;; o[i] = a[i] * b[i] + c[i]
+  ;; o[i] = a[i] * b[i] + c[i]   (one reduction: the lazy product < 2^63 plus c < 2^61 fits)
   (func (export "muladd") (param $a i32) (param $b i32) (param $c i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o)
-          (call $addmod (call $mulmod (i64.load (local.get $a)) (i64.load (local.get $b)))
-                        (i64.load (local.get $c))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @mullazy($r, $x, $y)
+        (local.set $r (i64.add (local.get $r) (i64.load (local.get $c))))
+        @fold($r)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $c (i32.add (local.get $c) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
 
-  ;; o[i] = a[i] * b[i] - c[i]
+  ;; o[i] = a[i] * b[i] - c[i]   (adds p - c, which is < 2^61 + 1)
   (func (export "mulsub") (param $a i32) (param $b i32) (param $c i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o)
-          (call $submod (call $mulmod (i64.load (local.get $a)) (i64.load (local.get $b)))
-                        (i64.load (local.get $c))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @mullazy($r, $x, $y)
+        (local.set $r (i64.add (local.get $r) (i64.sub (global.get $P) (i64.load (local.get $c)))))
+        @fold($r)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (local.set $c (i32.add (local.get $c) (i32.const 8)))
@@ -127,13 +117,16 @@
 
   ;; o[i] = k * a[i] + c[i]   (axpy; with c == o it accumulates)
   (func (export "axpy") (param $a i32) (param $k i64) (param $c i32) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $r i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o)
-          (call $addmod (call $mulmod (i64.load (local.get $a)) (local.get $k)) (i64.load (local.get $c))))
+        (local.set $x (i64.load (local.get $a)))
+        @mullazy($r, $x, $k)
+        (local.set $r (i64.add (local.get $r) (i64.load (local.get $c))))
+        @fold($r)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $c (i32.add (local.get $c) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
@@ -141,38 +134,45 @@
 
   ;; o[i] = k * a[i] + c   (affine map with public constants)
   (func (export "affine") (param $a i32) (param $k i64) (param $c i64) (param $o i32) (param $n i32)
-    (local $end i32)
+    (local $end i32) (local $x i64) (local $r i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (i64.store (local.get $o)
-          (call $addmod (call $mulmod (i64.load (local.get $a)) (local.get $k)) (local.get $c)))
+        (local.set $x (i64.load (local.get $a)))
+        @mullazy($r, $x, $k)
+        (local.set $r (i64.add (local.get $r) (local.get $c)))
+        @fold($r)
+        (i64.store (local.get $o) (local.get $r))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
 
-  ;; returns acc + sum_i a[i] * b[i]. Products are accumulated lazily: eight reduced products
-  ;; (< 2^61 each) fit in a u64, so the accumulator is folded every 8 terms.
+  ;; returns acc + sum_i a[i] * b[i]. Reduced products (< 2^61) are summed lazily and the
+  ;; accumulator folded every 7 terms, so it never exceeds 8 * 2^61 = 2^64.
   (func (export "dot") (param $a i32) (param $b i32) (param $n i32) (param $acc i64) (result i64)
-    (local $end i32) (local $s i64) (local $k i32)
+    (local $end i32) (local $x i64) (local $y i64) (local $r i64) (local $s i64) (local $k i32) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (local.set $s (i64.add (local.get $s)
-          (call $mulmod (i64.load (local.get $a)) (i64.load (local.get $b)))))
+        (local.set $x (i64.load (local.get $a)))
+        (local.set $y (i64.load (local.get $b)))
+        @mulmod($r, $x, $y)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (if (i32.eq (local.get $k) (i32.const 7))
-          (then (local.set $s (call $fold (local.get $s))) (local.set $k (i32.const 0))))
+          (then @fold($s) (local.set $k (i32.const 0))))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $b (i32.add (local.get $b) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end)))))
-    (call $addmod (call $fold (local.get $s)) (local.get $acc)))
+    @fold($s)
+    @addmod($r, $s, $acc)
+    (local.get $r))
 
   ;; returns acc + sum_i a[i]
   (func (export "sum") (param $a i32) (param $n i32) (param $acc i64) (result i64)
-    (local $end i32) (local $s i64) (local $k i32)
+    (local $end i32) (local $s i64) (local $r i64) (local $k i32)
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
@@ -180,30 +180,35 @@
         (local.set $s (i64.add (local.get $s) (i64.load (local.get $a))))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
         (if (i32.eq (local.get $k) (i32.const 7))
-          (then (local.set $s (call $fold (local.get $s))) (local.set $k (i32.const 0))))
+          (then @fold($s) (local.set $k (i32.const 0))))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end)))))
-    (call $addmod (call $fold (local.get $s)) (local.get $acc)))
+    @fold($s)
+    @addmod($r, $s, $acc)
+    (local.get $r))
 
-  ;; Horner evaluation across the vector: for i in 0..n: acc = acc * rho + a[i]. Returns acc.
-  ;; Used by the batched random-linear-combination checks (sum of rho^(n-1-i) * a[i]).
+  ;; Horner fold across the vector: for i in 0..n: acc = acc * rho + a[i]. Returns acc.
+  ;; Used by the batched random-linear-combination checks.
   (func (export "horner") (param $a i32) (param $n i32) (param $rho i64) (param $acc i64) (result i64)
-    (local $end i32)
+    (local $end i32) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (local.set $acc (call $addmod (call $mulmod (local.get $acc) (local.get $rho)) (i64.load (local.get $a))))
+        @mullazy($acc, $acc, $rho)
+        (local.set $acc (i64.add (local.get $acc) (i64.load (local.get $a))))
+        @fold($acc)
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end)))))
     (local.get $acc))
 
-  ;; Shamir share generation by Horner's rule. `coef` holds deg+1 columns of `n` elements each,
-  ;; column j at coef + j*stride bytes (column 0 = the secrets). For every element:
-  ;; o[i] = sum_j coef_j[i] * x^j.
+  ;; Shamir share generation by Horner's rule. `coef` holds deg+1 columns of `n` elements, column j
+  ;; at coef + j*stride bytes (column 0 = the secrets): o[i] = sum_j coef_j[i] * x^j.
+  ;; For x < 8 (parties 1..7) acc*x + c < 8p fits in a u64, so one multiply and one fold per step.
   (func (export "polyeval") (param $coef i32) (param $stride i32) (param $deg i32) (param $x i64)
                             (param $o i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $acc i64) (local $p i32)
+    (local $i i32) (local $j i32) (local $acc i64) (local $p i32) (local $small i32) @locals
+    (local.set $small (i64.lt_u (local.get $x) (i64.const 8)))
     (block $done
       (br_if $done (i32.eqz (local.get $n)))
       (loop $l
@@ -216,7 +221,11 @@
           (br_if $hdone (i32.eqz (local.get $j)))
           (loop $h
             (local.set $p (i32.sub (local.get $p) (local.get $stride)))
-            (local.set $acc (call $addmod (call $mulmod (local.get $acc) (local.get $x)) (i64.load (local.get $p))))
+            (if (local.get $small)
+              (then (local.set $acc (i64.mul (local.get $acc) (local.get $x))))
+              (else @mullazy($acc, $acc, $x)))
+            (local.set $acc (i64.add (local.get $acc) (i64.load (local.get $p))))
+            @fold($acc)
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
             (br_if $h (local.get $j))))
         (i64.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3))) (local.get $acc))
@@ -224,31 +233,39 @@
         (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
 
   ;; Linear combination of k columns: o[i] = sum_j lam[j] * col_j[i], column j at cols + j*stride.
-  ;; `lam` points at k u64 coefficients. Used for Lagrange reconstruction and Vandermonde extraction.
+  ;; `lam` points at k u64 coefficients. Lagrange reconstruction and Vandermonde extraction.
   (func (export "lincomb") (param $cols i32) (param $stride i32) (param $k i32) (param $lam i32)
                            (param $o i32) (param $n i32)
-    (local $i i32) (local $j i32) (local $s i64) (local $p i32) (local $q i32)
+    (local $i i32) (local $j i32) (local $s i64) (local $r i64) (local $x i64) (local $y i64)
+    (local $p i32) (local $q i32) (local $cnt i32) @locals
     (block $done
       (br_if $done (i32.eqz (local.get $n)))
       (loop $l
         (local.set $s (i64.const 0))
+        (local.set $cnt (i32.const 0))
         (local.set $p (i32.add (local.get $cols) (i32.shl (local.get $i) (i32.const 3))))
         (local.set $q (local.get $lam))
         (local.set $j (i32.const 0))
         (loop $c
-          (local.set $s (call $addmod (local.get $s)
-                                      (call $mulmod (i64.load (local.get $p)) (i64.load (local.get $q)))))
+          (local.set $x (i64.load (local.get $p)))
+          (local.set $y (i64.load (local.get $q)))
+          @mulmod($r, $x, $y)
+          (local.set $s (i64.add (local.get $s) (local.get $r)))
+          (local.set $cnt (i32.add (local.get $cnt) (i32.const 1)))
+          (if (i32.eq (local.get $cnt) (i32.const 7))
+            (then @fold($s) (local.set $cnt (i32.const 0))))
           (local.set $p (i32.add (local.get $p) (local.get $stride)))
           (local.set $q (i32.add (local.get $q) (i32.const 8)))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br_if $c (i32.lt_u (local.get $j) (local.get $k))))
+        @fold($s)
         (i64.store (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3))) (local.get $s))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
 
   ;; o[i] = a[i]^(2^k)  (k squarings; square roots use k = 59 since (p+1)/4 = 2^59)
   (func (export "pow2k") (param $a i32) (param $k i32) (param $o i32) (param $n i32)
-    (local $end i32) (local $v i64) (local $j i32)
+    (local $end i32) (local $v i64) (local $j i32) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
@@ -258,28 +275,13 @@
         (block $sdone
           (br_if $sdone (i32.eqz (local.get $j)))
           (loop $s
-            (local.set $v (call $mulmod (local.get $v) (local.get $v)))
+            @mulmod($v, $v, $v)
             (local.set $j (i32.sub (local.get $j) (i32.const 1)))
             (br_if $s (local.get $j))))
         (i64.store (local.get $o) (local.get $v))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
-
-  ;; Turns raw random u64 words into field elements: keeps the low 61 bits. Returns how many
-  ;; results equal p (2^61 - 1, not a field element) so the caller redraws them (rejection sampling).
-  (func (export "mask61") (param $a i32) (param $n i32) (result i32)
-    (local $end i32) (local $v i64) (local $bad i32)
-    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
-      (loop $l
-        (local.set $v (i64.and (i64.load (local.get $a)) (global.get $P)))
-        (i64.store (local.get $a) (local.get $v))
-        (local.set $bad (i32.add (local.get $bad) (i64.eq (local.get $v) (global.get $P))))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
-        (br_if $l (i32.lt_u (local.get $a) (local.get $end)))))
-    (local.get $bad))
 
   ;; Index of the first element >= p, or -1 if all are field elements (validates untrusted input).
   (func (export "firstinvalid") (param $a i32) (param $n i32) (result i32)
@@ -295,13 +297,14 @@
 
   ;; Batch inversion prefix pass: o[i] = a[0] * ... * a[i] (caller inverts the last, then walks back).
   (func (export "prefixprod") (param $a i32) (param $o i32) (param $n i32)
-    (local $end i32) (local $acc i64)
+    (local $end i32) (local $acc i64) (local $x i64) @locals
     (local.set $acc (i64.const 1))
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
-        (local.set $acc (call $mulmod (local.get $acc) (i64.load (local.get $a))))
+        (local.set $x (i64.load (local.get $a)))
+        @mulmod($acc, $acc, $x)
         (i64.store (local.get $o) (local.get $acc))
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))

@@ -1,0 +1,147 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Field, P, vecFrom, fromFieldSigned } from './field';
+import { addRef, invRef, mulRef, polyEvalRef, powRef, subRef } from './field-ref';
+import { seededRng } from './rng';
+
+const F = new Field();
+const EDGE = [
+  0n,
+  1n,
+  2n,
+  P - 1n,
+  P - 2n,
+  (1n << 32n) - 1n,
+  1n << 32n,
+  (1n << 60n) + 12345n,
+  P >> 1n,
+];
+const elem = fc.oneof(fc.bigInt({ min: 0n, max: P - 1n }), fc.constantFrom(...EDGE));
+const vecArb = (n: number) => fc.array(elem, { minLength: n, maxLength: n });
+const V = (xs: bigint[]) => BigUint64Array.from(xs);
+
+describe('Field kernels agree with the BigInt reference', () => {
+  it('add/sub/mul/mulAdd/mulSub on all edge pairs', () => {
+    const a: bigint[] = [];
+    const b: bigint[] = [];
+    for (const x of EDGE) {
+      for (const y of EDGE) {
+        a.push(x);
+        b.push(y);
+      }
+    }
+    const va = V(a);
+    const vb = V(b);
+    const add = F.add(va, vb);
+    const sub = F.sub(va, vb);
+    const mul = F.mul(va, vb);
+    const ma = F.mulAdd(va, vb, va);
+    const ms = F.mulSub(va, vb, vb);
+    for (let i = 0; i < a.length; i++) {
+      expect(add[i]).toBe(addRef(a[i]!, b[i]!));
+      expect(sub[i]).toBe(subRef(a[i]!, b[i]!));
+      expect(mul[i]).toBe(mulRef(a[i]!, b[i]!));
+      expect(ma[i]).toBe(addRef(mulRef(a[i]!, b[i]!), a[i]!));
+      expect(ms[i]).toBe(subRef(mulRef(a[i]!, b[i]!), b[i]!));
+    }
+  });
+
+  it('random vectors longer than one chunk (crosses the 8192-element scratch boundary)', () => {
+    const n = 20_001;
+    const rng = seededRng(7);
+    const a = F.random(n, rng);
+    const b = F.random(n, rng);
+    const mul = F.mul(a, b);
+    const ax = F.axpy(a, 123456789n, b);
+    for (let i = 0; i < n; i += 97) {
+      expect(mul[i]).toBe(mulRef(a[i]!, b[i]!));
+      expect(ax[i]).toBe(addRef(mulRef(a[i]!, 123456789n), b[i]!));
+    }
+    expect(mul[n - 1]).toBe(mulRef(a[n - 1]!, b[n - 1]!));
+    let dot = 0n;
+    let sum = 0n;
+    for (let i = 0; i < n; i++) {
+      dot = addRef(dot, mulRef(a[i]!, b[i]!));
+      sum = addRef(sum, a[i]!);
+    }
+    expect(F.dot(a, b)).toBe(dot);
+    expect(F.sum(a)).toBe(sum);
+  });
+
+  it('property: mul, axpy, affine, dot, horner match the reference', () => {
+    fc.assert(
+      fc.property(vecArb(9), vecArb(9), elem, elem, (a, b, k, c) => {
+        const va = V(a);
+        const vb = V(b);
+        const mul = F.mul(va, vb);
+        const aff = F.affine(va, k, c);
+        let dot = 0n;
+        let h = 0n;
+        for (let i = 0; i < a.length; i++) {
+          if (mul[i] !== mulRef(a[i]!, b[i]!)) return false;
+          if (aff[i] !== addRef(mulRef(a[i]!, k), c)) return false;
+          dot = addRef(dot, mulRef(a[i]!, b[i]!));
+          h = addRef(mulRef(h, k), a[i]!);
+        }
+        return F.dot(va, vb) === dot && F.horner(va, k) === h;
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('property: polyEval and linComb match the reference', () => {
+    fc.assert(
+      fc.property(fc.array(vecArb(5), { minLength: 1, maxLength: 6 }), elem, (cols, x) => {
+        const vcols = cols.map(V);
+        const pe = F.polyEval(vcols, x);
+        const lams = cols.map((_, j) => powRef(x, BigInt(j + 3)));
+        const lc = F.linComb(vcols, lams);
+        for (let i = 0; i < 5; i++) {
+          const coef = cols.map((c) => c[i]!);
+          if (pe[i] !== polyEvalRef(coef, x)) return false;
+          let s = 0n;
+          for (let j = 0; j < cols.length; j++) s = addRef(s, mulRef(lams[j]!, cols[j]![i]!));
+          if (lc[i] !== s) return false;
+        }
+        return true;
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('pow2k, batchInv, firstInvalid', () => {
+    const a = V([2n, 3n, P - 1n, 12345678901234n]);
+    const sq = F.pow2k(a, 59);
+    for (let i = 0; i < a.length; i++) expect(sq[i]).toBe(powRef(a[i]!, 1n << 59n));
+    const big = F.random(10_000, seededRng(3));
+    big[0] = 1n;
+    const inv = F.batchInv(big);
+    for (let i = 0; i < big.length; i += 101) expect(inv[i]).toBe(invRef(big[i]!));
+    expect(F.mul(big, inv).every((v) => v === 1n)).toBe(true);
+    expect(() => F.batchInv(V([1n, 0n]))).toThrow(/element 1 is zero/);
+    expect(F.firstInvalid(V([0n, P - 1n]))).toBe(-1);
+    expect(F.firstInvalid(V([0n, P, 5n]))).toBe(1);
+    expect(F.firstInvalid(V([(1n << 64n) - 1n]))).toBe(0);
+  });
+
+  it('random() gives reduced, varied elements', () => {
+    const r = F.random(100_000);
+    expect(F.firstInvalid(r)).toBe(-1);
+    expect(new Set(r).size).toBe(r.length);
+    // the top bit of the 61 should be set about half the time
+    let top = 0;
+    for (const v of r) if (v >> 60n) top++;
+    expect(top).toBeGreaterThan(48_000);
+    expect(top).toBeLessThan(52_000);
+  });
+
+  it('length and scalar checks name the function', () => {
+    expect(() => F.add(V([1n]), V([1n, 2n]))).toThrow(/Field.add: length mismatch 1 vs 2/);
+    expect(() => F.affine(V([1n]), P, 0n)).toThrow(/Field.affine: scalar out of range/);
+  });
+
+  it('signed encoding round-trips', () => {
+    const v = vecFrom([-5, 0, 7, -(2 ** 40)]);
+    expect(Array.from(v, fromFieldSigned)).toEqual([-5n, 0n, 7n, -(2n ** 40n)]);
+  });
+});

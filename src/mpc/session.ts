@@ -1,0 +1,865 @@
+/**
+ * The protocol suite, malicious-secure with abort for t < n/2 (honest majority).
+ *
+ * Every shared value is a `Shared` pair: this party's share of x and of r·x, where r is a secret
+ * random MAC key generated at session start (Chida, Genkin, Hamada, Ikarashi, Kikuchi, Lindell, Nof,
+ * "Fast large-scale honest-majority MPC for malicious adversaries", CRYPTO 2018). Linear operations
+ * act on both halves; every multiplication runs Damgård–Nielsen twice (x·y and (r·x)·y) in one batch
+ * and records the pair (z, r·z). Before any output is revealed, `verify()` checks all recorded pairs
+ * at once with random public coefficients: any additive error a cheating party injected into a
+ * multiplication (wrong share to the king, wrong king broadcast, inconsistent double sharing)
+ * survives the check with probability about 2·L/p per repetition (L = values checked); two
+ * independent repetitions are run.
+ *
+ * Dealt sharings (inputs and every party's random contributions) are checked to lie on degree-t
+ * polynomials with a masked random linear combination opened to all (Schwartz–Zippel: error <= L/p).
+ * Openings are robust: with more than t+1 shares present, shares that do not lie on one degree-t
+ * polynomial abort the computation, and Berlekamp–Welch names the deviating parties when it can.
+ *
+ * See docs/engine.md for each protocol's cost and security.
+ */
+import { MpcError } from './errors';
+import { P, type Vec } from './field';
+import { invRef, mulRef, powRef } from './field-ref';
+import { concat, type Party } from './runtime';
+import { findInconsistent, lagrangeCoefficients, robustReconstruct, shareDeg, xOf } from './shamir';
+
+/** This party's shares of a secret vector x and of r·x (r: the session's MAC key). */
+export interface Shared {
+  readonly v: Vec;
+  readonly m: Vec;
+}
+
+/** Largest bit length accepted by comparisons (values in [0, 2^32)). */
+export const CMP_BITS = 32;
+/** Bits of the masks used by bit decomposition: p < 2^61. */
+const FIELD_BITS = 61;
+const INV2 = invRef(2n);
+/** Most double sharings preprocessed ahead in one batch (bounds memory: 16 B per element). */
+const POOL_MAX = 1 << 22;
+
+export interface VerifyOptions {
+  /**
+   * Final verification opens the MAC key instead of multiplying by it, so it needs only t+1 live
+   * parties; afterwards the session can open values but not multiply any more.
+   */
+  final?: boolean;
+}
+
+export interface OpenResult {
+  values: Vec;
+  /** Element indices whose shares were inconsistent. */
+  bad: number[];
+  /** Parties Berlekamp–Welch found to have sent wrong shares (when decodable). */
+  faulty: number[];
+}
+
+export class Session {
+  readonly party: Party;
+  /** This party's share of the MAC key r. */
+  private rShare = 0n;
+  private finalized = false;
+  /** (z, r·z) pairs awaiting the multiplication check. */
+  private macPending: [Vec, Vec][] = [];
+  private macPendingCount = 0;
+  /** Degree-t share vectors received from each dealer, awaiting the degree check (masks included). */
+  private dealtPending = new Map<number, Vec[]>();
+  /** Preprocessed double sharings. */
+  private pool: { rt: Vec; r2t: Vec; off: number } | undefined;
+  readonly counters = { mulElements: 0, verifies: 0, openedElements: 0 };
+
+  private constructor(party: Party) {
+    this.party = party;
+  }
+
+  /** Starts a session: all parties generate the shared MAC key. */
+  static async create(party: Party): Promise<Session> {
+    const s = new Session(party);
+    const r = await s.randomRaw(1);
+    s.rShare = r[0]!;
+    return s;
+  }
+
+  get n(): number {
+    return this.party.n;
+  }
+  get t(): number {
+    return this.party.t;
+  }
+  private get F() {
+    return this.party.F;
+  }
+
+  // ---------------------------------------------------------------- local (linear) operations
+
+  add(a: Shared, b: Shared): Shared {
+    return { v: this.F.add(a.v, b.v), m: this.F.add(a.m, b.m) };
+  }
+  sub(a: Shared, b: Shared): Shared {
+    return { v: this.F.sub(a.v, b.v), m: this.F.sub(a.m, b.m) };
+  }
+  neg(a: Shared): Shared {
+    return { v: this.F.neg(a.v), m: this.F.neg(a.m) };
+  }
+  /** k·a for a public scalar k. */
+  mulConst(a: Shared, k: bigint): Shared {
+    const kk = mod(k);
+    return { v: this.F.scale(a.v, kk), m: this.F.scale(a.m, kk) };
+  }
+  /** a + c for a public scalar c (the MAC of c is c·r). */
+  addConst(a: Shared, c: bigint): Shared {
+    const cc = mod(c);
+    return { v: this.F.addConst(a.v, cc), m: this.F.addConst(a.m, mulRef(cc, this.rShare)) };
+  }
+  /** k·a + c for public scalars. */
+  affine(a: Shared, k: bigint, c: bigint): Shared {
+    const kk = mod(k);
+    const cc = mod(c);
+    return { v: this.F.affine(a.v, kk, cc), m: this.F.affine(a.m, kk, mulRef(cc, this.rShare)) };
+  }
+  /** a + c element-wise for a public vector c. */
+  addPublic(a: Shared, c: Vec): Shared {
+    return { v: this.F.add(a.v, c), m: this.F.axpy(c, this.rShare, a.m) };
+  }
+  /** a ⊙ c element-wise for a public vector c. */
+  mulPublic(a: Shared, c: Vec): Shared {
+    return { v: this.F.mul(a.v, c), m: this.F.mul(a.m, c) };
+  }
+  /** A public vector as a (trivial) sharing: every share equals the value. */
+  constant(c: Vec): Shared {
+    return { v: c.slice(), m: this.F.scale(c, this.rShare) };
+  }
+  /** Sum of all elements as a length-1 sharing. */
+  sumAll(a: Shared): Shared {
+    return { v: BigUint64Array.of(this.F.sum(a.v)), m: BigUint64Array.of(this.F.sum(a.m)) };
+  }
+  /** Elements [start, end) (a view, no copy). */
+  slice(a: Shared, start: number, end: number): Shared {
+    return { v: a.v.subarray(start, end), m: a.m.subarray(start, end) };
+  }
+  concat(parts: readonly Shared[]): Shared {
+    return { v: concat(parts.map((p) => p.v)), m: concat(parts.map((p) => p.m)) };
+  }
+  /** Linear combination sum_j k_j · a_j of equal-length sharings. */
+  linComb(parts: readonly Shared[], ks: readonly bigint[]): Shared {
+    const kk = ks.map(mod);
+    return {
+      v: this.F.linComb(
+        parts.map((p) => p.v),
+        kk,
+      ),
+      m: this.F.linComb(
+        parts.map((p) => p.m),
+        kk,
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /**
+   * Party `dealer` secret-shares `values` (length `len`; only the dealer passes values). Before the
+   * shares are used, all parties check that they lie on degree-t polynomials: the dealer also shares
+   * a random mask, everyone opens mask + sum_k rho^k x_k for a fresh public coin rho, and any
+   * inconsistency aborts naming the dealer (error probability <= (len+1)/p).
+   */
+  async input(dealer: number, values: Vec | undefined, len: number): Promise<Shared> {
+    const pa = this.party;
+    if (dealer < 0 || dealer >= this.n)
+      throw new MpcError('ERR_PARAM', `input: dealer ${dealer} outside 0..${this.n - 1}`);
+    if (pa.self === dealer) {
+      if (!values || values.length !== len)
+        throw new MpcError(
+          'ERR_PARAM',
+          `input: dealer must pass ${len} values, got ${values?.length ?? 'none'}`,
+        );
+      const bad = this.F.firstInvalid(values);
+      if (bad >= 0)
+        throw new MpcError('ERR_FIELD_RANGE', `input: value ${bad} is not a field element`);
+    }
+    const op = pa.nextOp();
+    if (pa.self === dealer) {
+      const withMask = concat([values!, this.F.random(1, pa.rng)]);
+      const shares = shareDeg(this.F, withMask, this.n, this.t, pa.rng);
+      withMask.fill(0n);
+      for (const j of pa.parties) pa.send(j, op, [shares[j]!]);
+    }
+    const got = (await pa.recv(op, [dealer], len + 1)).get(dealer)!;
+    await this.checkDealt(new Map([[dealer, [got]]]));
+    const v = got.subarray(0, len);
+    return { v, m: await this.macOf(v) };
+  }
+
+  /**
+   * Adopts shares this party already holds (e.g. loaded from storage), dealt by an external dealer:
+   * `withMask` carries the column followed by one mask element the dealer shared with it. All
+   * parties must call this together; the degree check runs at once, as for `input`.
+   */
+  async adopt(withMask: Vec, dealerLabel = -1): Promise<Shared> {
+    await this.checkDealt(new Map([[dealerLabel, [withMask]]]));
+    const v = withMask.subarray(0, withMask.length - 1);
+    return { v, m: await this.macOf(v) };
+  }
+
+  // ---------------------------------------------------------------- multiplication
+
+  /** Element-wise product; one Damgård–Nielsen batch for x·y and (r·x)·y together. */
+  async mul(a: Shared, b: Shared): Promise<Shared> {
+    if (a.v.length !== b.v.length)
+      throw new MpcError('ERR_PARAM', `mul: length mismatch ${a.v.length} vs ${b.v.length}`);
+    const n = a.v.length;
+    const z = await this.mulRaw(concat([a.v, a.m]), concat([b.v, b.v]));
+    const res = { v: z.subarray(0, n), m: z.subarray(n) };
+    this.record(res);
+    return res;
+  }
+
+  /** Several independent products in one batch (one set of rounds). */
+  async mulMany(pairs: readonly (readonly [Shared, Shared])[]): Promise<Shared[]> {
+    if (pairs.length === 0) return [];
+    const lens = pairs.map(([a, b]) => {
+      if (a.v.length !== b.v.length)
+        throw new MpcError('ERR_PARAM', `mulMany: length mismatch ${a.v.length} vs ${b.v.length}`);
+      return a.v.length;
+    });
+    const res = await this.mul(
+      this.concat(pairs.map((p) => p[0])),
+      this.concat(pairs.map((p) => p[1])),
+    );
+    const out: Shared[] = [];
+    let off = 0;
+    for (const l of lens) {
+      out.push(this.slice(res, off, off + l));
+      off += l;
+    }
+    return out;
+  }
+
+  /** sum_k a[k]·b[k] with a single degree reduction (2 elements cross the network, not 2·len). */
+  async dot(a: Shared, b: Shared): Promise<Shared> {
+    if (a.v.length !== b.v.length)
+      throw new MpcError('ERR_PARAM', `dot: length mismatch ${a.v.length} vs ${b.v.length}`);
+    const local = BigUint64Array.of(this.F.dot(a.v, b.v), this.F.dot(a.m, b.v));
+    const z = await this.reduceDegree(local);
+    const res = { v: z.subarray(0, 1), m: z.subarray(1, 2) };
+    this.record(res);
+    return res;
+  }
+
+  /** Several dot products against the same right-hand side, in one reduction. */
+  async dotMany(as: readonly Shared[], b: Shared): Promise<Shared> {
+    const k = as.length;
+    const local = new BigUint64Array(2 * k);
+    as.forEach((a, i) => {
+      if (a.v.length !== b.v.length)
+        throw new MpcError('ERR_PARAM', `dotMany: row ${i} length ${a.v.length} vs ${b.v.length}`);
+      local[i] = this.F.dot(a.v, b.v);
+      local[k + i] = this.F.dot(a.m, b.v);
+    });
+    const z = await this.reduceDegree(local);
+    const res = { v: z.subarray(0, k), m: z.subarray(k) };
+    this.record(res);
+    return res;
+  }
+
+  // ---------------------------------------------------------------- randomness
+
+  /** Uniformly random shared values nobody knows. */
+  async random(len: number): Promise<Shared> {
+    const v = await this.randomRaw(len);
+    return { v, m: await this.macOf(v) };
+  }
+
+  /**
+   * Uniformly random shared bits: a random a, A = a² opened (a is uniform, so A reveals nothing
+   * about the bit), b = (a / sqrt(A) + 1) / 2 in {0, 1}. sqrt(A) = A^((p+1)/4) = A^(2^59).
+   */
+  async randomBits(len: number): Promise<Shared> {
+    if (len === 0) return { v: new BigUint64Array(0), m: new BigUint64Array(0) };
+    const a = await this.random(len);
+    const a2 = await this.mul(a, a);
+    const A = await this.openMasked(a2);
+    const zero = A.indexOf(0n);
+    if (zero >= 0) {
+      // probability len/p: redraw everything rather than leak which position was zero
+      return this.randomBits(len);
+    }
+    const root = this.F.pow2k(A, 59);
+    const inv = this.F.batchInv(root);
+    const v = this.F.affine(this.F.mul(a.v, inv), INV2, INV2);
+    const m = this.F.affine(this.F.mul(a.m, inv), INV2, mulRef(INV2, this.rShare));
+    return { v, m };
+  }
+
+  // ---------------------------------------------------------------- comparison and fixed point
+
+  /**
+   * [x mod 2^k] for each element's representative in [0, p), 1 <= k <= 60. Masks x with a random r
+   * of known bits (r uniform in [0, 2^61): statistically 2^-61 from uniform mod p), opens c = x + r,
+   * and computes x = c - r with a carry network over the 61 bits: e = [c >= r], C_k = carry into
+   * bit k; then x mod 2^k = (c mod 2^k) + (~r mod 2^k) + e - 2^k·C_k.
+   * Cost: 61 random bits and about 2·61 multiplications per element, ~10 rounds of multiplication.
+   */
+  async modPow2(x: Shared, k: number): Promise<Shared> {
+    if (!Number.isInteger(k) || k < 1 || k > 60)
+      throw new MpcError('ERR_PARAM', `modPow2: k must be in 1..60, got ${k}`);
+    const N = x.v.length;
+    // multiplications ahead: bits (3 per bit, MAC included), two carry trees, two final products
+    await this.prepareDoubles(Math.min(POOL_MAX, 2 * N * (3 * FIELD_BITS + 2 * FIELD_BITS)));
+    const bits = await this.randomBits(FIELD_BITS * N);
+    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
+    // r = sum 2^i r_i
+    const pows = Array.from({ length: FIELD_BITS }, (_, i) => (1n << BigInt(i)) % P);
+    const r = this.linComb(
+      Array.from({ length: FIELD_BITS }, (_, i) => bit(i)),
+      pows,
+    );
+    const c = await this.openMasked(this.add(x, r));
+    // per-bit public c_i (as 0/1 vectors) and shared s_i = 1 - r_i (bits of ~r)
+    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
+    const cBit = (i: number): Vec => {
+      const out = new BigUint64Array(N);
+      const o32 = new Uint32Array(out.buffer);
+      const word = i >= 32 ? 1 : 0;
+      const sh = i & 31;
+      for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
+      return out;
+    };
+    const leaves: { g: Shared; p: Shared }[] = [];
+    for (let i = 0; i < FIELD_BITS; i++) {
+      const ci = cBit(i);
+      const s = this.affine(bit(i), P - 1n, 1n); // 1 - r_i
+      const g = this.mulPublic(s, ci); // c_i · s_i
+      // p_i = c_i xor s_i = c_i + s_i - 2 c_i s_i
+      const p = this.addPublic(this.sub(s, this.mulConst(g, 2n)), ci);
+      leaves.push({ g, p });
+    }
+    const [lo, hi] = await this.carryTrees([leaves.slice(0, k), leaves.slice(k)]);
+    // e = carry out with carry-in 1 = G_hi + P_hi·(G_lo + P_lo);  C_k = G_lo + P_lo·e
+    const [phT] = await this.mulMany([[hi!.p, this.add(lo!.g, lo!.p)]]);
+    const e = this.add(hi!.g, phT!);
+    const [plE] = await this.mulMany([[lo!.p, e]]);
+    const Ck = this.add(lo!.g, plE!);
+    // x mod 2^k = c_low + s_low + e - 2^k C_k
+    const cLow = new BigUint64Array(N);
+    const l32 = new Uint32Array(cLow.buffer);
+    const loMask = k >= 32 ? 0xffffffff : (2 ** k - 1) >>> 0;
+    const hiMask = k > 32 ? (2 ** (k - 32) - 1) >>> 0 : 0;
+    for (let j = 0; j < N; j++) {
+      l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
+      l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
+    }
+    const sLow = this.linComb(
+      Array.from({ length: k }, (_, i) => this.affine(bit(i), P - 1n, 1n)),
+      pows.slice(0, k),
+    );
+    const res = this.addPublic(this.add(sLow, e), cLow);
+    return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
+  }
+
+  /** Combines (generate, propagate) leaves of several ranges into one (G, P) per range, batching each level. */
+  private async carryTrees(
+    ranges: { g: Shared; p: Shared }[][],
+  ): Promise<({ g: Shared; p: Shared } | undefined)[]> {
+    let levels = ranges.map((r) => r.slice());
+    while (levels.some((l) => l.length > 1)) {
+      const pairs: (readonly [Shared, Shared])[] = [];
+      const plan: { range: number; hi: { g: Shared; p: Shared } }[] = [];
+      for (let ri = 0; ri < levels.length; ri++) {
+        const l = levels[ri]!;
+        for (let i = 0; i + 1 < l.length; i += 2) {
+          const low = l[i]!;
+          const high = l[i + 1]!;
+          pairs.push([high.p, low.g], [high.p, low.p]);
+          plan.push({ range: ri, hi: high });
+        }
+      }
+      const prods = await this.mulMany(pairs);
+      const next: { g: Shared; p: Shared }[][] = levels.map(() => []);
+      let q = 0;
+      for (let ri = 0; ri < levels.length; ri++) {
+        const l = levels[ri]!;
+        for (let i = 0; i + 1 < l.length; i += 2) {
+          const { hi } = plan[q]!;
+          next[ri]!.push({ g: this.add(hi.g, prods[2 * q]!), p: prods[2 * q + 1]! });
+          q++;
+        }
+        if (l.length % 2 === 1) next[ri]!.push(l[l.length - 1]!);
+      }
+      levels = next;
+    }
+    return levels.map((l) => l[0]);
+  }
+
+  /** [a < b] for a, b in [0, 2^32). */
+  async lt(a: Shared, b: Shared): Promise<Shared> {
+    return this.ltDiff(this.sub(a, b));
+  }
+
+  /** [a < c] for public c (vector or scalar), a and c in [0, 2^32). */
+  async ltConst(a: Shared, c: bigint): Promise<Shared> {
+    return this.ltDiff(this.addConst(a, P - mod(c)));
+  }
+
+  /** [a > c] for public c. */
+  async gtConst(a: Shared, c: bigint): Promise<Shared> {
+    // a > c  <=>  c < a  <=>  c - a < 0
+    return this.ltDiff(this.addConst(this.neg(a), c));
+  }
+
+  /** [d < 0] for d = a - b with a, b in [0, 2^32): 1 - bit 32 of d + 2^32. */
+  private async ltDiff(d: Shared): Promise<Shared> {
+    const k = CMP_BITS;
+    const shifted = this.addConst(d, 1n << BigInt(k)); // in [1, 2^33)
+    const low = await this.modPow2(shifted, k);
+    const bit = this.mulConst(this.sub(shifted, low), invRef(1n << BigInt(k)));
+    return this.affine(bit, P - 1n, 1n);
+  }
+
+  /**
+   * [a == b] by Fermat: 1 - (a-b)^(p-1), with an addition chain of 60 squarings and 8 products
+   * (68 multiplications, no opening, perfectly secure).
+   */
+  async eq(a: Shared, b: Shared): Promise<Shared> {
+    return this.isZero(this.sub(a, b));
+  }
+
+  async eqConst(a: Shared, c: bigint): Promise<Shared> {
+    return this.isZero(this.addConst(a, P - mod(c)));
+  }
+
+  async isZero(d: Shared): Promise<Shared> {
+    const sq = async (
+      x: Shared,
+      times: number,
+      tap?: { at: number; mulBy: Shared },
+    ): Promise<{ out: Shared; tapped?: Shared }> => {
+      let cur = x;
+      let tapped: Shared | undefined;
+      for (let i = 1; i <= times; i++) {
+        if (tap && i === tap.at + 1) {
+          // square and the tap product in one batch
+          const [s, tp] = await this.mulMany([
+            [cur, cur],
+            [cur, tap.mulBy],
+          ]);
+          cur = s!;
+          tapped = tp;
+        } else {
+          cur = await this.mul(cur, cur);
+        }
+      }
+      if (tap && tap.at === times) tapped = await this.mul(cur, tap.mulBy);
+      return tapped ? { out: cur, tapped } : { out: cur };
+    };
+    await this.prepareDoubles(Math.min(POOL_MAX, 2 * d.v.length * 68));
+    // a_k = d^(2^k - 1)
+    const a1 = d;
+    const a2 = await this.mul((await sq(a1, 1)).out, a1);
+    const a4 = await this.mul((await sq(a2, 2)).out, a2);
+    // a8 = a4^(2^4)·a4
+    const a8 = await this.mul((await sq(a4, 4)).out, a4);
+    // a16 = a8^(2^8)·a8, tapping a8^(2^4)·a4 = a12 on the way
+    const s8 = await sq(a8, 8, { at: 4, mulBy: a4 });
+    const a12 = s8.tapped!;
+    const a16 = await this.mul(s8.out, a8);
+    // a32 = a16^(2^16)·a16, tapping a16^(2^12)·a12 = a28
+    const s16 = await sq(a16, 16, { at: 12, mulBy: a12 });
+    const a28 = s16.tapped!;
+    const a32 = await this.mul(s16.out, a16);
+    // a60 = a32^(2^28)·a28 ; d^(p-1) = a60^2
+    const a60 = await this.mul((await sq(a32, 28)).out, a28);
+    const f = await this.mul(a60, a60);
+    return this.affine(f, P - 1n, 1n);
+  }
+
+  /**
+   * Fixed-point truncation: floor(x / 2^k) for signed x with |x| < 2^(bits-1), bits <= 60, k < bits.
+   * Exact (not probabilistic): computed from x mod 2^k.
+   */
+  async trunc(x: Shared, k: number, bits = 48): Promise<Shared> {
+    if (!Number.isInteger(bits) || bits < 2 || bits > 60)
+      throw new MpcError('ERR_PARAM', `trunc: bits must be in 2..60, got ${bits}`);
+    if (!Number.isInteger(k) || k < 1 || k >= bits)
+      throw new MpcError('ERR_PARAM', `trunc: k must be in 1..${bits - 1}, got ${k}`);
+    const off = 1n << BigInt(bits - 1);
+    const xp = this.addConst(x, off); // in [0, 2^bits)
+    const low = await this.modPow2(xp, k);
+    const q = this.mulConst(this.sub(xp, low), invRef(1n << BigInt(k)));
+    return this.addConst(q, P - (off >> BigInt(k)));
+  }
+
+  /**
+   * Division by a public integer d in [1, 2^31): floor(x / d) for x in [0, 2^bits), bits <= 29.
+   * q0 = floor(x·m / 2^bits) with m = ceil(2^bits / d) is floor(x/d) or one more (x·m < 2^58 fits
+   * the field); one comparison of the remainder fixes it, so the result is exact.
+   */
+  async divConst(x: Shared, d: bigint, bits = 29): Promise<Shared> {
+    if (d <= 0n || d >= 1n << 31n)
+      throw new MpcError('ERR_PARAM', `divConst: divisor must be in 1..2^31-1, got ${d}`);
+    if (!Number.isInteger(bits) || bits < 1 || bits > 29)
+      throw new MpcError('ERR_PARAM', `divConst: bits must be in 1..29, got ${bits}`);
+    const s = BigInt(bits);
+    const m = ((1n << s) + d - 1n) / d;
+    const q0 = await this.truncUnsigned(this.mulConst(x, m), bits);
+    const rem = this.sub(x, this.mulConst(q0, d)); // in [-d, d)
+    const neg = await this.ltConst(this.addConst(rem, d), d);
+    return this.sub(q0, neg);
+  }
+
+  private async truncUnsigned(x: Shared, k: number): Promise<Shared> {
+    const low = await this.modPow2(x, k);
+    return this.mulConst(this.sub(x, low), invRef(1n << BigInt(k)));
+  }
+
+  // ---------------------------------------------------------------- opening
+
+  /**
+   * Opens x to everyone after verifying every multiplication and dealt sharing so far. Throws
+   * ERR_CHEATING (with suspects when they can be identified) instead of returning a wrong value.
+   */
+  async open(x: Shared, opts: VerifyOptions = {}): Promise<Vec> {
+    await this.verify(opts);
+    const r = await this.openRaw(x.v);
+    this.throwIfBad(r, 'open');
+    this.counters.openedElements += x.v.length;
+    return r.values;
+  }
+
+  /** Opens x only to party `to` (after verification); the others get null. */
+  async openTo(to: number, x: Shared, opts: VerifyOptions = {}): Promise<Vec | null> {
+    await this.verify(opts);
+    const r = await this.openImpl(x.v, to);
+    if (!r) return null;
+    this.throwIfBad(r, 'openTo');
+    this.counters.openedElements += x.v.length;
+    return r.values;
+  }
+
+  /**
+   * Opens a value that is perfectly masked by fresh randomness (used inside protocols), without the
+   * full verification. Still robust: inconsistent shares abort.
+   */
+  async openMasked(x: Shared): Promise<Vec> {
+    const r = await this.openRaw(x.v);
+    this.throwIfBad(r, 'openMasked');
+    return r.values;
+  }
+
+  private throwIfBad(r: OpenResult, where: string): void {
+    if (r.bad.length === 0) return;
+    const err = new MpcError(
+      'ERR_CHEATING',
+      `${where}: shares of ${r.bad.length} element(s) are inconsistent${r.faulty.length ? `; wrong shares from part${r.faulty.length > 1 ? 'ies' : 'y'} ${r.faulty.join(', ')}` : ''}`,
+      { suspects: r.faulty, details: { firstBadElement: r.bad[0]! } },
+    );
+    throw this.party.abort(err);
+  }
+
+  /** Robust opening of raw shares to all. Needs t+1 live parties; detects cheating with t+2. */
+  async openRaw(shares: Vec): Promise<OpenResult> {
+    return (await this.openImpl(shares, undefined))!;
+  }
+
+  private async openImpl(shares: Vec, to: number | undefined): Promise<OpenResult | null> {
+    const pa = this.party;
+    const op = pa.nextOp();
+    const targets = to === undefined ? pa.parties : [to];
+    for (const j of targets) pa.send(j, op, [shares]);
+    if (to !== undefined && pa.self !== to) return null;
+    const got = await pa.recv(op, pa.parties, shares.length, true);
+    if (got.size < this.t + 1) {
+      throw pa.abort(
+        new MpcError(
+          'ERR_PEER_GONE',
+          `open: only ${got.size} parties present, need t+1 = ${this.t + 1}`,
+        ),
+      );
+    }
+    const parties = [...got.keys()].sort((a, b) => a - b);
+    const cols = parties.map((p) => got.get(p)!);
+    const bad = findInconsistent(this.F, cols, parties, this.t);
+    if (bad.length === 0) {
+      return {
+        values: this.F.linComb(
+          cols.slice(0, this.t + 1),
+          lagrangeCoefficients(parties.slice(0, this.t + 1)),
+        ),
+        bad,
+        faulty: [],
+      };
+    }
+    let faulty: number[] = [];
+    try {
+      faulty = robustReconstruct(this.F, cols, parties, this.t).faulty;
+    } catch {
+      faulty = [];
+    }
+    return { values: new BigUint64Array(0), bad, faulty };
+  }
+
+  // ---------------------------------------------------------------- verification
+
+  /**
+   * Checks, at once, every multiplication since the last check (MAC relation z' = r·z under random
+   * public coefficients, two repetitions) and every dealt degree-t sharing (masked random linear
+   * combination per dealer). Aborts with ERR_CHEATING on failure. `final` opens the MAC key instead
+   * of multiplying by it.
+   */
+  async verify(opts: VerifyOptions = {}): Promise<void> {
+    if (this.finalized) {
+      if (this.macPending.length || this.dealtPending.size) {
+        throw new MpcError(
+          'ERR_PARAM',
+          'verify: session already finalized but new multiplications were made',
+        );
+      }
+      return;
+    }
+    if (this.macPending.length === 0 && this.dealtPending.size === 0 && !opts.final) return;
+    this.counters.verifies++;
+    const F = this.F;
+    const [rho1, rho2] = await this.coin(2);
+    let w1 = 0n;
+    let u1 = 0n;
+    let w2 = 0n;
+    let u2 = 0n;
+    for (const [z, rz] of this.macPending) {
+      w1 = F.horner(z, rho1!, w1);
+      u1 = F.horner(rz, rho1!, u1);
+      w2 = F.horner(z, rho2!, w2);
+      u2 = F.horner(rz, rho2!, u2);
+    }
+    this.macPending = [];
+    this.macPendingCount = 0;
+    const dealers = [...this.dealtPending.keys()].sort((a, b) => a - b);
+    const ys = dealers.map((d) =>
+      this.dealtPending.get(d)!.reduce((acc, v) => F.horner(v, rho1!, acc), 0n),
+    );
+    this.dealtPending.clear();
+    let T: bigint[];
+    if (opts.final) {
+      const rOpen = await this.openRaw(BigUint64Array.of(this.rShare));
+      this.throwIfBad(rOpen, 'verify (MAC key)');
+      const r = rOpen.values[0]!;
+      T = [mod(u1 - mulRef(r, w1)), mod(u2 - mulRef(r, w2))];
+      this.finalized = true;
+    } else {
+      const rw = await this.mulRaw(
+        BigUint64Array.of(this.rShare, this.rShare),
+        BigUint64Array.of(w1, w2),
+      );
+      T = [mod(u1 - rw[0]!), mod(u2 - rw[1]!)];
+    }
+    const opened = await this.openRaw(BigUint64Array.from([...T, ...ys]));
+    if (opened.bad.length) {
+      const badDealers = opened.bad.filter((i) => i >= 2).map((i) => dealers[i - 2]!);
+      const err = new MpcError(
+        'ERR_CHEATING',
+        badDealers.length
+          ? `verify: sharings dealt by ${badDealers.map((d) => (d < 0 ? 'an external dealer' : `party ${d}`)).join(', ')} are not of degree ${this.t}`
+          : `verify: inconsistent shares in the check values`,
+        { suspects: badDealers.length ? badDealers.filter((d) => d >= 0) : opened.faulty },
+      );
+      throw this.party.abort(err);
+    }
+    if (opened.values[0] !== 0n || opened.values[1] !== 0n) {
+      throw this.party.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          'verify: the multiplication check failed — some party deviated (wrong share, wrong king value or inconsistent double sharing)',
+        ),
+      );
+    }
+  }
+
+  /** Checks dealt degree-t sharings right away (inputs): coin, masked combination, robust open. */
+  private async checkDealt(vecs: Map<number, Vec[]>): Promise<void> {
+    const [rho] = await this.coin(1);
+    const dealers = [...vecs.keys()];
+    const ys = dealers.map((d) => vecs.get(d)!.reduce((acc, v) => this.F.horner(v, rho!, acc), 0n));
+    const opened = await this.openRaw(BigUint64Array.from(ys));
+    if (opened.bad.length) {
+      const bad = opened.bad.map((i) => dealers[i]!);
+      throw this.party.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          `input: shares dealt by ${bad.map((d) => (d < 0 ? 'the external dealer' : `party ${d}`)).join(', ')} do not lie on a degree-${this.t} polynomial`,
+          {
+            suspects: bad.filter((d) => d >= 0),
+            details: { faultyShares: opened.faulty.join(',') },
+          },
+        ),
+      );
+    }
+  }
+
+  /** Public random field elements: every party deals a random value, the sum is opened robustly. */
+  async coin(k: number): Promise<bigint[]> {
+    const pa = this.party;
+    const op = pa.nextOp();
+    const mine = shareDeg(this.F, this.F.random(k, pa.rng), this.n, this.t, pa.rng);
+    for (const j of pa.parties) pa.send(j, op, [mine[j]!]);
+    const got = await pa.recv(op, pa.parties, k, true);
+    if (got.size < this.t + 1)
+      throw pa.abort(
+        new MpcError('ERR_PEER_GONE', `coin: only ${got.size} parties present, need ${this.t + 1}`),
+      );
+    const sum = new BigUint64Array(k);
+    for (const v of got.values()) this.F.add(sum, v, sum);
+    const r = await this.openRaw(sum);
+    if (r.bad.length) {
+      throw pa.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          'coin: the opened coin shares are inconsistent (a dealer or an opener deviated)',
+        ),
+      );
+    }
+    return Array.from(r.values);
+  }
+
+  private record(x: Shared): void {
+    this.macPending.push([x.v, x.m]);
+    this.macPendingCount += x.v.length;
+  }
+
+  /** Pending checked values; protocols may call verify() when it grows large. */
+  get pendingChecks(): number {
+    return this.macPendingCount;
+  }
+
+  private async macOf(v: Vec): Promise<Vec> {
+    const m = await this.mulRaw(new BigUint64Array(v.length).fill(this.rShare), v);
+    this.record({ v, m });
+    return m;
+  }
+
+  // ---------------------------------------------------------------- Damgård–Nielsen core
+
+  /** Vandermonde extraction matrix (n-t) x n: row a, column i = (i+1)^a (any n-t columns invertible). */
+  private vandermonde(): bigint[][] {
+    return Array.from({ length: this.n - this.t }, (_, a) =>
+      Array.from({ length: this.n }, (_, i) => powRef(xOf(i), BigInt(a))),
+    );
+  }
+
+  /**
+   * Every party deals `count` random secrets at each of `degrees` (same secrets), plus, for
+   * degree t, one mask element recorded for the deferred degree check. Returns, per degree, the
+   * (n-t)·count extracted random sharings.
+   */
+  private async dealAndExtract(count: number, degrees: readonly number[]): Promise<Vec[]> {
+    const pa = this.party;
+    const F = this.F;
+    const op = pa.nextOp();
+    const secrets = F.random(count + 1, pa.rng);
+    const byDeg = degrees.map((deg) =>
+      shareDeg(F, deg === this.t ? secrets : secrets.subarray(0, count), this.n, deg, pa.rng),
+    );
+    secrets.fill(0n);
+    const lens = degrees.map((deg) => (deg === this.t ? count + 1 : count));
+    const total = lens.reduce((a, b) => a + b, 0);
+    for (const j of pa.parties)
+      pa.send(
+        j,
+        op,
+        byDeg.map((sh) => sh[j]!),
+      );
+    const got = await pa.recv(op, pa.parties, total);
+    const M = this.vandermonde();
+    const out: Vec[] = [];
+    let off = 0;
+    degrees.forEach((deg, di) => {
+      const cols = pa.parties.map((i) => got.get(i)!.subarray(off, off + count));
+      if (deg === this.t) {
+        for (const i of pa.parties) {
+          const list = this.dealtPending.get(i) ?? [];
+          list.push(got.get(i)!.subarray(off, off + count + 1));
+          this.dealtPending.set(i, list);
+        }
+      }
+      off += lens[di]!;
+      const rows = F.linCombMany(cols, M);
+      out.push(concat(rows));
+    });
+    return out;
+  }
+
+  /** `len` random degree-t sharings (no MAC). */
+  private async randomRaw(len: number): Promise<Vec> {
+    const per = Math.ceil(len / (this.n - this.t));
+    const [r] = await this.dealAndExtract(per, [this.t]);
+    return r!.subarray(0, len);
+  }
+
+  /** Makes sure at least `len` double sharings are preprocessed. */
+  async prepareDoubles(len: number): Promise<void> {
+    const have = this.pool ? this.pool.rt.length - this.pool.off : 0;
+    if (have >= len) return;
+    const per = Math.ceil((len - have) / (this.n - this.t));
+    const [rt, r2t] = await this.dealAndExtract(per, [this.t, 2 * this.t]);
+    if (this.pool && have > 0) {
+      this.pool = {
+        rt: concat([this.pool.rt.subarray(this.pool.off), rt!]),
+        r2t: concat([this.pool.r2t.subarray(this.pool.off), r2t!]),
+        off: 0,
+      };
+    } else {
+      this.pool = { rt: rt!, r2t: r2t!, off: 0 };
+    }
+  }
+
+  private async takeDoubles(len: number): Promise<{ rt: Vec; r2t: Vec }> {
+    await this.prepareDoubles(len);
+    const p = this.pool!;
+    const rt = p.rt.subarray(p.off, p.off + len);
+    const r2t = p.r2t.subarray(p.off, p.off + len);
+    p.off += len;
+    if (p.off === p.rt.length) this.pool = undefined;
+    return { rt, r2t };
+  }
+
+  /** Damgård–Nielsen: element-wise product of degree-t sharings, king per contiguous block. */
+  private async mulRaw(x: Vec, y: Vec): Promise<Vec> {
+    if (this.finalized)
+      throw new MpcError('ERR_PARAM', 'mul: the session is finalized (its MAC key was opened)');
+    const F = this.F;
+    const d = F.mul(x, y);
+    return this.reduceDegree(d);
+  }
+
+  /** Turns degree-2t shares `d` of values into degree-t shares of the same values. */
+  private async reduceDegree(d: Vec): Promise<Vec> {
+    const pa = this.party;
+    const F = this.F;
+    const N = d.length;
+    this.counters.mulElements += N;
+    const { rt, r2t } = await this.takeDoubles(N);
+    F.sub(d, r2t, d); // d - r_2t, masked
+    const n = this.n;
+    const block = Math.ceil(N / n);
+    const start = (k: number) => Math.min(N, k * block);
+    const op1 = pa.nextOp();
+    for (const k of pa.parties) pa.send(k, op1, [d.subarray(start(k), start(k + 1))]);
+    const kingLen = start(pa.self + 1) - start(pa.self);
+    const got = await pa.recv(op1, pa.parties, kingLen);
+    // this party is the king of its block: open e = d - r_2t from all n shares (degree 2t)
+    const parties = pa.parties;
+    const e = F.linComb(
+      parties.map((p) => got.get(p)!),
+      lagrangeCoefficients(parties),
+    );
+    const op2 = pa.nextOp();
+    for (const j of parties) pa.send(j, op2, [e]);
+    const es = await pa.recv(op2, parties, (k) => start(k + 1) - start(k));
+    const z = new BigUint64Array(N);
+    for (const k of parties) z.set(es.get(k)!, start(k));
+    return F.add(z, rt, z);
+  }
+}
+
+function mod(a: bigint): bigint {
+  const r = a % P;
+  return r < 0n ? r + P : r;
+}
