@@ -1,0 +1,361 @@
+/**
+ * Share bundles: a committee member's shares of a dataset, encrypted to its node key.
+ *
+ * ECIES over secp256k1: the dealer makes a fresh ephemeral key per bundle;
+ *   shared = x-coordinate of ECDH(ephemeral, recipient)          (32 bytes)
+ *   key    = HKDF-SHA256(ikm = shared, salt = ephPub || recipientPub, info = "confide/share-bundle/v1")
+ * and AES-256-GCM (WebCrypto) seals the bundle frame by frame: frame i has nonce 0^4 || u64le(i)
+ * (unique per key: the key is unique per bundle) and associated data = header || u32le(i).
+ * The header carries, in the clear but authenticated by every frame, the dataset id, version,
+ * member index and frame count: a frame moved to another bundle, member or version, reordered,
+ * dropped or truncated fails authentication; the opener also checks the header against what it
+ * expects (BUNDLE_CONTEXT).
+ *
+ *   header  'CFS1' | ephPub (33) | datasetId (32) | version u32le | memberIndex u16le | frames u32le
+ *   frame   u32le length | AES-GCM ciphertext with 16-byte tag
+ *   frame 0 plaintext: JSON {"chunkSize":n,"columns":[{"name":..,"rows":..}]}
+ *   frame k plaintext: u16le column | u32le chunk | shares (8 bytes each, LE)
+ *
+ * Sender authentication is out of scope here: anyone can encrypt to a node key. What binds the
+ * data to the owner is the owner's on-chain registration of the members' receipts (Merkle roots of
+ * what each member stored); a member fed forged shares produces a receipt the owner does not register.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { concatBytes, fromHex, shareBytes, toHex, u16le, u32le, utf8 } from './bytes';
+import { StorageError } from './errors';
+import { FIELD_P, MAX_CHUNK_SIZE, MAX_COLUMNS, checkDatasetId } from './store';
+
+const MAGIC = utf8.encode('CFS1');
+const HEADER_LEN = 4 + 33 + 32 + 4 + 2 + 4;
+const TAG = 16;
+const INFO = utf8.encode('confide/share-bundle/v1');
+/** At most this many frames (chunks + metadata) per bundle: 2^20 chunks of up to 2^21 shares. */
+export const MAX_FRAMES = 1 << 20;
+
+export interface BundleContext {
+  datasetId: string;
+  version: number;
+  memberIndex: number;
+}
+
+/** Plaintext bundle; the same shape as the store's `PartitionInput`, so it can be written as is. */
+export interface ShareBundle extends BundleContext {
+  chunkSize: number;
+  columns: { name: string; shares: BigUint64Array }[];
+}
+
+export interface SealOptions {
+  /** Called after each frame with (frames done, frames total), for progress bars. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function subtle(): SubtleCrypto {
+  const s = globalThis.crypto?.subtle;
+  if (!s)
+    throw new StorageError('BUNDLE_MALFORMED', 'WebCrypto is not available (an insecure origin?)');
+  return s;
+}
+
+async function deriveKey(
+  sharedPoint: Uint8Array,
+  ephPub: Uint8Array,
+  recipientPub: Uint8Array,
+): Promise<CryptoKey> {
+  const raw = hkdf(
+    sha256,
+    sharedPoint.subarray(1, 33),
+    concatBytes(ephPub, recipientPub),
+    INFO,
+    32,
+  );
+  try {
+    return await subtle().importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+  } finally {
+    raw.fill(0);
+  }
+}
+
+function nonce(i: number): Uint8Array<ArrayBuffer> {
+  const n = new Uint8Array(12);
+  new DataView(n.buffer).setUint32(4, i, true);
+  return n;
+}
+
+function aad(header: Uint8Array, i: number): Uint8Array<ArrayBuffer> {
+  return concatBytes(header, u32le(i)) as Uint8Array<ArrayBuffer>;
+}
+
+function checkContext(ctx: BundleContext, where: string): void {
+  checkDatasetId(ctx.datasetId, where);
+  if (!Number.isInteger(ctx.version) || ctx.version < 1 || ctx.version > 0xffffffff) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `${where}: version must be 1..2^32-1, got ${ctx.version}`,
+    );
+  }
+  if (!Number.isInteger(ctx.memberIndex) || ctx.memberIndex < 0 || ctx.memberIndex > 0xfffe) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `${where}: member index must be 0..65534, got ${ctx.memberIndex}`,
+    );
+  }
+}
+
+/** Encrypts a member's bundle to its node public key (33-byte compressed secp256k1). */
+export async function sealShareBundle(
+  bundle: ShareBundle,
+  recipientPublicKey: Uint8Array,
+  opts: SealOptions = {},
+): Promise<Uint8Array> {
+  checkContext(bundle, 'sealShareBundle');
+  if (
+    !secp256k1.utils.isValidPublicKey(recipientPublicKey, true) ||
+    recipientPublicKey.length !== 33
+  ) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      'sealShareBundle: recipient key is not a compressed secp256k1 public key',
+    );
+  }
+  const { chunkSize } = bundle;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `sealShareBundle: chunk size must be 1..${MAX_CHUNK_SIZE}`,
+    );
+  }
+  if (bundle.columns.length === 0 || bundle.columns.length > MAX_COLUMNS) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `sealShareBundle: 1..${MAX_COLUMNS} columns required`,
+    );
+  }
+  const chunks: { col: number; chunk: number; shares: BigUint64Array }[] = [];
+  bundle.columns.forEach((c, ci) => {
+    for (let k = 0; k * chunkSize < c.shares.length; k++) {
+      chunks.push({
+        col: ci,
+        chunk: k,
+        shares: c.shares.subarray(k * chunkSize, (k + 1) * chunkSize),
+      });
+    }
+  });
+  const total = 1 + chunks.length;
+  if (total > MAX_FRAMES)
+    throw new StorageError('BUNDLE_MALFORMED', `sealShareBundle: more than ${MAX_FRAMES} frames`);
+
+  const eph = secp256k1.utils.randomSecretKey();
+  const ephPub = secp256k1.getPublicKey(eph, true);
+  const shared = secp256k1.getSharedSecret(eph, recipientPublicKey, true);
+  eph.fill(0);
+  const key = await deriveKey(shared, ephPub, recipientPublicKey);
+  shared.fill(0);
+  const header = concatBytes(
+    MAGIC,
+    ephPub,
+    fromHex(bundle.datasetId, 32, 'datasetId'),
+    u32le(bundle.version),
+    u16le(bundle.memberIndex),
+    u32le(total),
+  );
+
+  const meta = utf8.encode(
+    JSON.stringify({
+      chunkSize,
+      columns: bundle.columns.map((c) => ({ name: c.name, rows: c.shares.length })),
+    }),
+  );
+  const parts: Uint8Array[] = [header];
+  const seal = async (i: number, plain: Uint8Array<ArrayBuffer>): Promise<void> => {
+    const ct = new Uint8Array(
+      await subtle().encrypt(
+        { name: 'AES-GCM', iv: nonce(i), additionalData: aad(header, i) },
+        key,
+        plain,
+      ),
+    );
+    parts.push(u32le(ct.length), ct);
+    opts.onProgress?.(i + 1, total);
+  };
+  await seal(0, meta as Uint8Array<ArrayBuffer>);
+  for (let i = 0; i < chunks.length; i++) {
+    const { col, chunk, shares } = chunks[i]!;
+    const plain = concatBytes(
+      u16le(col),
+      u32le(chunk),
+      shareBytes(shares),
+    ) as Uint8Array<ArrayBuffer>;
+    await seal(i + 1, plain);
+    plain.fill(0);
+  }
+  return concatBytes(...parts);
+}
+
+/** Reads the clear-text header (for routing) without decrypting. */
+export function peekBundleHeader(
+  sealed: Uint8Array,
+): BundleContext & { frames: number; ephemeralPublicKey: Uint8Array } {
+  if (sealed.length < HEADER_LEN || MAGIC.some((b, i) => sealed[i] !== b)) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `share bundle: bad magic or shorter than its ${HEADER_LEN}-byte header`,
+    );
+  }
+  const dv = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  return {
+    ephemeralPublicKey: sealed.slice(4, 37),
+    datasetId: toHex(sealed.subarray(37, 69)),
+    version: dv.getUint32(69, true),
+    memberIndex: dv.getUint16(73, true),
+    frames: dv.getUint32(75, true),
+  };
+}
+
+/** Decrypts and checks a bundle addressed to this node for the expected dataset, version and member. */
+export async function openShareBundle(
+  sealed: Uint8Array,
+  recipientSecretKey: Uint8Array,
+  expect: BundleContext,
+): Promise<ShareBundle> {
+  const h = peekBundleHeader(sealed);
+  if (
+    h.datasetId !== expect.datasetId ||
+    h.version !== expect.version ||
+    h.memberIndex !== expect.memberIndex
+  ) {
+    throw new StorageError(
+      'BUNDLE_CONTEXT',
+      `share bundle is for dataset ${h.datasetId.slice(0, 16)}… v${h.version} member ${h.memberIndex}, expected ${expect.datasetId.slice(0, 16)}… v${expect.version} member ${expect.memberIndex}`,
+      { datasetId: expect.datasetId, version: expect.version, member: expect.memberIndex },
+    );
+  }
+  if (h.frames < 1 || h.frames > MAX_FRAMES)
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `share bundle: frame count ${h.frames} out of range`,
+    );
+  let shared: Uint8Array;
+  try {
+    shared = secp256k1.getSharedSecret(recipientSecretKey, h.ephemeralPublicKey, true);
+  } catch (e) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      'share bundle: ephemeral key is not a valid secp256k1 point',
+      {},
+      { cause: e },
+    );
+  }
+  const myPub = secp256k1.getPublicKey(recipientSecretKey, true);
+  const key = await deriveKey(shared, h.ephemeralPublicKey, myPub);
+  shared.fill(0);
+  const header = sealed.subarray(0, HEADER_LEN);
+  const dv = new DataView(sealed.buffer, sealed.byteOffset, sealed.byteLength);
+  let off = HEADER_LEN;
+  const open = async (i: number): Promise<Uint8Array> => {
+    if (off + 4 > sealed.length)
+      throw new StorageError('BUNDLE_MALFORMED', `share bundle: truncated before frame ${i}`);
+    const len = dv.getUint32(off, true);
+    if (len < TAG || off + 4 + len > sealed.length)
+      throw new StorageError(
+        'BUNDLE_MALFORMED',
+        `share bundle: frame ${i} length ${len} runs past the end`,
+      );
+    const ct = sealed.slice(off + 4, off + 4 + len);
+    off += 4 + len;
+    try {
+      return new Uint8Array(
+        await subtle().decrypt(
+          { name: 'AES-GCM', iv: nonce(i), additionalData: aad(header, i) },
+          key,
+          ct,
+        ),
+      );
+    } catch (e) {
+      throw new StorageError(
+        'BUNDLE_AUTH',
+        `share bundle: frame ${i} fails authentication (tampered, reordered or not for this node)`,
+        { member: expect.memberIndex },
+        { cause: e },
+      );
+    }
+  };
+  let meta: { chunkSize: number; columns: { name: string; rows: number }[] };
+  try {
+    meta = JSON.parse(
+      new TextDecoder('utf-8', { fatal: true }).decode(await open(0)),
+    ) as typeof meta;
+  } catch (e) {
+    if (e instanceof StorageError) throw e;
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      'share bundle: metadata frame is not JSON',
+      {},
+      { cause: e },
+    );
+  }
+  const cs = meta.chunkSize;
+  if (
+    !Number.isInteger(cs) ||
+    cs < 1 ||
+    cs > MAX_CHUNK_SIZE ||
+    !Array.isArray(meta.columns) ||
+    meta.columns.length === 0 ||
+    meta.columns.length > MAX_COLUMNS
+  ) {
+    throw new StorageError('BUNDLE_MALFORMED', 'share bundle: metadata out of range');
+  }
+  let expectedFrames = 1;
+  for (const c of meta.columns) {
+    if (typeof c.name !== 'string' || !Number.isInteger(c.rows) || c.rows < 0)
+      throw new StorageError('BUNDLE_MALFORMED', 'share bundle: bad column metadata');
+    expectedFrames += Math.ceil(c.rows / cs);
+  }
+  if (expectedFrames !== h.frames)
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `share bundle: metadata implies ${expectedFrames} frames, header says ${h.frames}`,
+    );
+  const columns = meta.columns.map((c) => ({ name: c.name, shares: new BigUint64Array(c.rows) }));
+  let i = 1;
+  for (let ci = 0; ci < columns.length; ci++) {
+    const col = columns[ci]!;
+    for (let k = 0; k * cs < col.shares.length; k++, i++) {
+      const plain = await open(i);
+      const n = Math.min(cs, col.shares.length - k * cs);
+      const pdv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+      if (
+        plain.length !== 6 + 8 * n ||
+        pdv.getUint16(0, true) !== ci ||
+        pdv.getUint32(2, true) !== k
+      ) {
+        throw new StorageError(
+          'BUNDLE_MALFORMED',
+          `share bundle: frame ${i} is not column ${ci} chunk ${k}`,
+        );
+      }
+      shareBytes(col.shares.subarray(k * cs, k * cs + n)).set(plain.subarray(6));
+      plain.fill(0);
+    }
+    for (let j = 0; j < col.shares.length; j++) {
+      if (col.shares[j]! >= FIELD_P)
+        throw new StorageError(
+          'BUNDLE_MALFORMED',
+          `share bundle: column ${col.name} share ${j} is not reduced mod p`,
+        );
+    }
+  }
+  if (off !== sealed.length)
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `share bundle: ${sealed.length - off} trailing bytes`,
+    );
+  return {
+    datasetId: h.datasetId,
+    version: h.version,
+    memberIndex: h.memberIndex,
+    chunkSize: cs,
+    columns,
+  };
+}
