@@ -33,23 +33,45 @@ export function signed(v: bigint): bigint {
   return v > P / 2n ? v - P : v;
 }
 
-function solve(a: number[][], b: number[]): number[] | null {
+type Frac = [bigint, bigint]; // numerator, positive denominator
+
+function gcd(a: bigint, b: bigint): bigint {
+  if (a < 0n) a = -a;
+  if (b < 0n) b = -b;
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+function frac(n: bigint, d: bigint): Frac {
+  if (d < 0n) [n, d] = [-n, -d];
+  const g = gcd(n, d) || 1n;
+  return [n / g, d / g];
+}
+const fsub = (a: Frac, b: Frac): Frac => frac(a[0] * b[1] - b[0] * a[1], a[1] * b[1]);
+const fmul = (a: Frac, b: Frac): Frac => frac(a[0] * b[0], a[1] * b[1]);
+const fdiv = (a: Frac, b: Frac): Frac => frac(a[0] * b[1], a[1] * b[0]);
+const fnum = (a: Frac): number => {
+  // Scale down huge numerators/denominators before converting so the quotient keeps its precision.
+  const absNum = a[0] < 0n ? -a[0] : a[0];
+  const bits = (absNum > a[1] ? absNum : a[1]).toString(2).length;
+  const shift = BigInt(Math.max(0, bits - 1000));
+  return Number(a[0] >> shift) / Number(a[1] >> shift);
+};
+
+/** Solves A x = b exactly over the rationals (A, b integer); null if A is singular. */
+export function solveExact(a: bigint[][], b: bigint[]): Frac[] | null {
   const n = b.length;
-  const m = a.map((r, i) => [...r, b[i]!]);
+  const m: Frac[][] = a.map((r, i) => [...r.map((v): Frac => [v, 1n]), [b[i]!, 1n]]);
   for (let c = 0; c < n; c++) {
-    let piv = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[piv]![c]!)) piv = r;
-    const scale = Math.max(...m.map((r) => Math.abs(r[c]!)), 1e-300);
-    if (Math.abs(m[piv]![c]!) <= scale * 1e-12) return null;
+    const piv = m.findIndex((r, i) => i >= c && r[c]![0] !== 0n);
+    if (piv < 0) return null;
     [m[c], m[piv]] = [m[piv]!, m[c]!];
     for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]! / m[c]![c]!;
-      if (f === 0) continue;
-      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+      if (r === c || m[r]![c]![0] === 0n) continue;
+      const f = fdiv(m[r]![c]!, m[c]![c]!);
+      for (let k = c; k <= n; k++) m[r]![k] = fsub(m[r]![k]!, fmul(f, m[c]![k]!));
     }
   }
-  return m.map((r, i) => r[n]! / r[i]!);
+  return m.map((r, i) => fdiv(r[n]!, r[i]!));
 }
 
 export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
@@ -91,7 +113,7 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
         case 'COUNT':
           return nn;
         case 'SUM':
-          return Number(sum1(a.col) + n * a.col.lo) / unit(a.col);
+          return nn <= 0 ? null : Number(sum1(a.col) + n * a.col.lo) / unit(a.col);
         case 'AVG':
           return nn <= 0 ? null : Number(sum1(a.col) + n * a.col.lo) / nn / unit(a.col);
         case 'VAR':
@@ -138,10 +160,11 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
           // Centered normal equations on shifted stored values: C β = c with C_jk = n Σx_j x_k − Σx_j Σx_k.
           const k = a.xs.length;
           if (nn <= k) return Array.from({ length: k + 1 }, () => null);
-          const C = a.xs.map((u) => a.xs.map((v) => Number(comoment(u, v))));
-          const c = a.xs.map((u) => Number(comoment(u, a.y)));
-          const beta = solve(C, c);
-          if (!beta) return Array.from({ length: k + 1 }, () => null);
+          const C = a.xs.map((u) => a.xs.map((v) => comoment(u, v)));
+          const c = a.xs.map((u) => comoment(u, a.y));
+          const exact = solveExact(C, c);
+          if (!exact) return Array.from({ length: k + 1 }, () => null);
+          const beta = exact.map(fnum);
           // Intercept in stored units: ȳ − Σ β_j x̄_j, with x̄ the mean of the unshifted stored values.
           const mean = (col: ResolvedColumn) => Number(sum1(col)) / nn + Number(col.lo);
           let icpt = mean(a.y);

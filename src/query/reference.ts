@@ -11,8 +11,11 @@ import { noiseScales, type Policy } from './policy';
 export type Columns = readonly (ArrayLike<bigint> | undefined)[];
 
 function rowCount(plan: Plan, data: Columns): number {
+  // Row count of the data actually held (the schema's `rows` is only an upper bound for checks).
   const c = plan.columns[0];
-  return c ? data[c.index]!.length : plan.checked.schema.rows;
+  const col = c ? data[c.index] : data.find((d) => d !== undefined);
+  if (!col) throw new Error('evaluatePlain: no column data');
+  return col.length;
 }
 
 /** 0/1 indicator vectors of every atom. */
