@@ -1,0 +1,140 @@
+/**
+ * Page driven by e2e/storage.spec.ts in real Chromium: the product's IndexedDB share store, plus raw
+ * IndexedDB reads that bypass it (to check what is really on disk) and a tamper helper.
+ * Share bytes cross the Playwright boundary as base64; nothing here logs shares.
+ */
+import { corruptChunkForTest, DEFAULT_IDB_NAME, IdbShareStore } from '../../src/storage/idb-store';
+import { isStorageError } from '../../src/storage/errors';
+import type { PartitionManifest, VerifyReport } from '../../src/storage/store';
+
+function b64ToShares(b64: string): BigUint64Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new BigUint64Array(bytes.buffer);
+}
+
+function sharesToB64(s: BigUint64Array): string {
+  const bytes = new Uint8Array(s.buffer, s.byteOffset, s.byteLength);
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+export interface WriteArgs {
+  datasetId: string;
+  version: number;
+  memberIndex: number;
+  chunkSize: number;
+  columns: { name: string; b64: string }[];
+}
+
+const api = {
+  async write(a: WriteArgs): Promise<PartitionManifest> {
+    const s = await IdbShareStore.open();
+    try {
+      return await s.writePartition({
+        datasetId: a.datasetId,
+        version: a.version,
+        memberIndex: a.memberIndex,
+        chunkSize: a.chunkSize,
+        columns: a.columns.map((c) => ({ name: c.name, shares: b64ToShares(c.b64) })),
+      });
+    } finally {
+      await s.close();
+    }
+  },
+  /** Starts a write and does not wait for it (the test closes the browser meanwhile). */
+  writeNoWait(a: WriteArgs): void {
+    void api.write(a).catch(() => undefined);
+  },
+  async read(
+    datasetId: string,
+  ): Promise<{ manifest: PartitionManifest | undefined; columns: Record<string, string> }> {
+    const s = await IdbShareStore.open();
+    try {
+      const manifest = await s.getManifest(datasetId);
+      const columns: Record<string, string> = {};
+      for (const c of manifest?.columns ?? [])
+        columns[c.name] = sharesToB64(await s.readColumn(datasetId, c.name));
+      return { manifest, columns };
+    } finally {
+      await s.close();
+    }
+  },
+  async verify(datasetId: string, root?: string): Promise<VerifyReport> {
+    const s = await IdbShareStore.open();
+    try {
+      return await s.verifyPartition(datasetId, root);
+    } finally {
+      await s.close();
+    }
+  },
+  /** Reads a column through the store and returns the coded error, if any. */
+  async readError(
+    datasetId: string,
+    column: string,
+  ): Promise<{ code: string; message: string } | null> {
+    const s = await IdbShareStore.open();
+    try {
+      await s.readColumn(datasetId, column);
+      return null;
+    } catch (e) {
+      if (isStorageError(e)) return { code: e.code, message: e.message };
+      return { code: 'UNEXPECTED', message: String(e) };
+    } finally {
+      await s.close();
+    }
+  },
+  corrupt(datasetId: string, version: number, col: number, chunk: number): Promise<void> {
+    return corruptChunkForTest(DEFAULT_IDB_NAME, datasetId, version, col, chunk, 3);
+  },
+  /** Raw IndexedDB, bypassing the store: chunk keys and the types of what is stored. */
+  raw(): Promise<{
+    keys: [string, number, number, number][];
+    bytesIsArrayBuffer: boolean;
+    hashLength: number;
+    pointers: string[];
+  }> {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(DEFAULT_IDB_NAME);
+      req.onerror = () => reject(req.error);
+      req.onsuccess = () => {
+        const db = req.result;
+        const tx = db.transaction(['chunks', 'partitions'], 'readonly');
+        const kreq = tx.objectStore('chunks').getAllKeys();
+        const vreq = tx.objectStore('chunks').openCursor();
+        const preq = tx.objectStore('partitions').getAllKeys();
+        let bytesIsArrayBuffer = false;
+        let hashLength = 0;
+        vreq.onsuccess = () => {
+          const c = vreq.result;
+          if (c) {
+            const v = c.value as { bytes: unknown; hash: Uint8Array };
+            bytesIsArrayBuffer = v.bytes instanceof ArrayBuffer;
+            hashLength = v.hash.length;
+          }
+        };
+        tx.oncomplete = () => {
+          db.close();
+          resolve({
+            keys: kreq.result as [string, number, number, number][],
+            bytesIsArrayBuffer,
+            hashLength,
+            pointers: preq.result.map(String),
+          });
+        };
+        tx.onerror = () => reject(tx.error);
+      };
+    });
+  },
+};
+
+declare global {
+  interface Window {
+    storageTest: typeof api;
+  }
+}
+window.storageTest = api;
+document.getElementById('status')!.textContent = 'ready';
