@@ -1,0 +1,176 @@
+/**
+ * The upload pipeline's pure steps (no DOM, no network): run `shareAndSeal` in a Web Worker on the
+ * owner's side; run `acceptShareBundle` on each committee member; the owner then checks the
+ * receipts with `collectReceipts` and registers the dataset on chain with the commitments only
+ * when all c receipts are valid.
+ *
+ *   owner:  CSV -> parseCsv -> inferSchema -> (owner confirms) -> validateAndEncode
+ *           -> acceptValidation -> shareAndSeal -> send sealed[j] to member j (mesh)
+ *   member: acceptShareBundle (decrypt, check, store, sign) -> receipt back to owner
+ *   owner:  collectReceipts -> register on chain (schema hash, committee, roots)
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { Field, share, cryptoRng, type Rng } from '../mpc/index';
+import { fromHex, toHex } from './bytes';
+import { openShareBundle, sealShareBundle, type BundleContext } from './bundle';
+import { StorageError } from './errors';
+import { signReceipt, verifyReceipt, type Receipt } from './receipt';
+import type { AcceptedDataset } from './schema';
+import { DEFAULT_CHUNK_SIZE, type PartitionManifest, type ShareStore } from './store';
+
+export interface UploadMember {
+  memberIndex: number;
+  /** Compressed secp256k1 node key (33 bytes) from the chain's registry. */
+  publicKey: Uint8Array;
+}
+
+export interface UploadTarget {
+  datasetId: string;
+  /** 1 for a first upload. */
+  version: number;
+  t: number;
+  /** Committee in member order: members[j].memberIndex === j. */
+  members: UploadMember[];
+  chunkSize?: number;
+}
+
+export interface SealedForMember {
+  memberIndex: number;
+  sealed: Uint8Array;
+}
+
+export interface UploadProgress {
+  phase: 'share' | 'seal';
+  done: number;
+  total: number;
+}
+
+/**
+ * Secret-shares every accepted column (degree t, c = members.length) and seals each member's bundle
+ * to its key. The plaintext columns are not modified; the caller drops them afterwards.
+ */
+export async function shareAndSeal(
+  data: AcceptedDataset,
+  target: UploadTarget,
+  opts: { field?: Field; rng?: Rng; onProgress?: (p: UploadProgress) => void } = {},
+): Promise<SealedForMember[]> {
+  const c = target.members.length;
+  target.members.forEach((m, j) => {
+    if (m.memberIndex !== j)
+      throw new StorageError(
+        'PLACEMENT_BAD_PARAMS',
+        `shareAndSeal: members[${j}] has member index ${m.memberIndex}`,
+      );
+  });
+  const F = opts.field ?? new Field();
+  const rng = opts.rng ?? cryptoRng;
+  const perMember: { name: string; shares: BigUint64Array }[][] = Array.from(
+    { length: c },
+    () => [],
+  );
+  data.columns.forEach((col, k) => {
+    const s = share(F, col.values, c, target.t, rng);
+    s.forEach((v, j) => perMember[j]!.push({ name: col.name, shares: v }));
+    opts.onProgress?.({ phase: 'share', done: k + 1, total: data.columns.length });
+  });
+  const out: SealedForMember[] = [];
+  for (let j = 0; j < c; j++) {
+    const sealed = await sealShareBundle(
+      {
+        datasetId: target.datasetId,
+        version: target.version,
+        memberIndex: j,
+        chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE,
+        columns: perMember[j]!,
+      },
+      target.members[j]!.publicKey,
+    );
+    for (const col of perMember[j]!) col.shares.fill(0n);
+    out.push({ memberIndex: j, sealed });
+    opts.onProgress?.({ phase: 'seal', done: j + 1, total: c });
+  }
+  return out;
+}
+
+/**
+ * Member side: decrypt a bundle addressed to this node, check it is for the expected dataset,
+ * version and member index, store it as the new current version, and sign a receipt over the
+ * partition's Merkle root.
+ */
+export async function acceptShareBundle(
+  store: ShareStore,
+  sealed: Uint8Array,
+  nodeSecretKey: Uint8Array,
+  expect: BundleContext,
+  meta: Record<string, string | number> = {},
+): Promise<{ manifest: PartitionManifest; receipt: Receipt }> {
+  const bundle = await openShareBundle(sealed, nodeSecretKey, expect);
+  const manifest = await store.writePartition({ ...bundle, meta });
+  for (const col of bundle.columns) col.shares.fill(0n);
+  const receipt = signReceipt(
+    {
+      datasetId: manifest.datasetId,
+      version: manifest.version,
+      memberIndex: manifest.memberIndex,
+      merkleRoot: manifest.merkleRoot,
+    },
+    nodeSecretKey,
+  );
+  return { manifest, receipt };
+}
+
+/**
+ * Owner side: checks one receipt per member (right dataset, version, member index, signed by that
+ * member's registered key). Returns the Merkle roots in member order, ready for the chain; throws
+ * RECEIPT_INVALID naming the members whose receipt is missing or invalid.
+ */
+export function collectReceipts(target: UploadTarget, receipts: readonly Receipt[]): string[] {
+  const roots: (string | undefined)[] = new Array<string | undefined>(target.members.length).fill(
+    undefined,
+  );
+  const problems: string[] = [];
+  for (const r of receipts) {
+    const m = target.members[r.memberIndex];
+    if (!m) {
+      problems.push(`receipt for unknown member ${r.memberIndex}`);
+      continue;
+    }
+    try {
+      verifyReceipt(r, { publicKey: m.publicKey });
+      if (r.datasetId !== target.datasetId || r.version !== target.version)
+        throw new Error('dataset or version differs');
+      roots[r.memberIndex] = r.merkleRoot;
+    } catch (e) {
+      problems.push(`member ${r.memberIndex}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  roots.forEach((r, j) => {
+    if (r === undefined && !problems.some((p) => p.startsWith(`member ${j}:`)))
+      problems.push(`member ${j}: no receipt`);
+  });
+  if (problems.length) {
+    throw new StorageError(
+      'RECEIPT_INVALID',
+      `dataset ${target.datasetId.slice(0, 16)}… cannot be registered: ${problems.join('; ')}`,
+      {
+        datasetId: target.datasetId,
+      },
+    );
+  }
+  return roots as string[];
+}
+
+/** A fresh node key pair (for node consoles and tests); the secret never leaves the node. */
+export function newNodeKey(): {
+  secretKey: Uint8Array;
+  publicKey: Uint8Array;
+  publicKeyHex: string;
+} {
+  const secretKey = secp256k1.utils.randomSecretKey();
+  const publicKey = secp256k1.getPublicKey(secretKey, true);
+  return { secretKey, publicKey, publicKeyHex: toHex(publicKey) };
+}
+
+export function publicKeyFromHex(hex: string): Uint8Array {
+  return fromHex(hex, 33, 'node public key');
+}
