@@ -47,3 +47,11 @@ export {
   type ResultValue,
 } from './finalize';
 export { evaluatePlain, type Columns } from './reference';
+export { runPlan, type OutputMode, type RunPlanOptions, type RunPlanResult } from './mpc';
+export {
+  jointDiscreteLaplace,
+  discreteLaplacePmf,
+  sampleDiscreteLaplacePlain,
+  geometricDigits,
+} from './dp';
+export { runPlanInMemory, type InMemoryOptions, type InMemoryRun } from './simulate';

@@ -1,0 +1,413 @@
+/**
+ * The compiler's back end: runs a plan as one batched MPC program on the engine (src/mpc). Every
+ * party of the committee calls `runPlan` with the same plan and policy and its own shares of the
+ * columns; the call sequence depends only on the plan, never on data, so all parties stay in step.
+ *
+ * Rounds: comparisons and equalities are issued as one batched call each over all atoms and all
+ * rows; boolean combination, group masks, row products, dot products, cohort comparison and
+ * masking each add a constant number of rounds; MIN/MAX add `bits` rounds of comparison per
+ * column. Nothing loops over rows in the protocol layer: the number of rounds does not depend on
+ * the number of rows (see test/query/mpc.test.ts, which counts them).
+ *
+ * Output: the vector described by `layout` (plan.ts) — per group the passed bit, the masked
+ * statistics, the masked histogram bin bits and the masked extrema. It is opened after the engine's
+ * `verify()` to the requester only (`openTo`), or its verified shares are returned for encryption
+ * to an external requester's key.
+ */
+import { P, type Session, type Shared } from '../mpc/index';
+import { jointDiscreteLaplace } from './dp';
+import { QueryError } from './errors';
+import type { BoolIR, Plan } from './plan';
+import { enforcePolicy, noiseScales, type Policy } from './policy';
+import type { ResolvedColumn } from './schema';
+
+/** Smallest column range handled by Lagrange one-hot (powers) instead of Fermat equality. */
+const SMALL_DOMAIN = 16;
+/** Offset that keeps noisy counts non-negative for the cohort comparison (|noise| < 2^30). */
+const CMP_OFFSET = 1n << 31n;
+
+export type OutputMode =
+  /** Open to every party (tests, public results). */
+  | { kind: 'all' }
+  /** Open to one party of the committee only (the requester's own node). */
+  | { kind: 'party'; party: number }
+  /** Verify, then return this party's Shamir shares of the output (to encrypt to an external requester). */
+  | { kind: 'shares' };
+
+export interface RunPlanOptions {
+  policy: Policy;
+  output: OutputMode;
+}
+
+export interface RunPlanResult {
+  /** The opened output vector (null for parties that do not receive it, and in 'shares' mode). */
+  opened: bigint[] | null;
+  /** This party's verified shares of the output vector ('shares' mode only). */
+  shares?: BigUint64Array;
+}
+
+const mod = (v: bigint) => ((v % P) + P) % P;
+
+function ones(s: Session, n: number): Shared {
+  return s.constant(new BigUint64Array(n).fill(1n));
+}
+
+/** A shared scalar (length 1) repeated n times: still a valid sharing, no communication. */
+function broadcast(x: Shared, n: number): Shared {
+  return { v: new BigUint64Array(n).fill(x.v[0]!), m: new BigUint64Array(n).fill(x.m[0]!) };
+}
+
+/** Lagrange basis over {0..k−1}: coefficient j of the polynomial that is 1 at v and 0 elsewhere. */
+function lagrangeBasis(k: number): bigint[][] {
+  const inv = (a: bigint) => {
+    let r = 1n;
+    let b = mod(a);
+    let e = P - 2n;
+    while (e) {
+      if (e & 1n) r = (r * b) % P;
+      b = (b * b) % P;
+      e >>= 1n;
+    }
+    return r;
+  };
+  const out: bigint[][] = [];
+  for (let v = 0; v < k; v++) {
+    let poly = [1n];
+    let den = 1n;
+    for (let u = 0; u < k; u++) {
+      if (u === v) continue;
+      // poly *= (x − u)
+      const next = new Array<bigint>(poly.length + 1).fill(0n);
+      poly.forEach((c, i) => {
+        next[i + 1] = mod(next[i + 1]! + c);
+        next[i] = mod(next[i]! - c * BigInt(u));
+      });
+      poly = next;
+      den = mod(den * BigInt(v - u));
+    }
+    const di = inv(den);
+    out.push(poly.map((c) => (c * di) % P));
+  }
+  return out;
+}
+
+export async function runPlan(
+  s: Session,
+  plan: Plan,
+  columns: ReadonlyMap<number, Shared>,
+  opts: RunPlanOptions,
+): Promise<RunPlanResult> {
+  // Refused before any computation.
+  enforcePolicy(plan.checked, opts.policy);
+  const col = (c: ResolvedColumn): Shared => {
+    const x = columns.get(c.index);
+    if (!x)
+      throw new QueryError(
+        'BAD_INPUT',
+        `runPlan: no shares for column "${c.name}" (index ${c.index})`,
+      );
+    return x;
+  };
+  const lengths = new Set([...columns.values()].map((x) => x.v.length));
+  if (lengths.size !== 1)
+    throw new QueryError(
+      'BAD_INPUT',
+      `runPlan: columns have different lengths (${[...lengths].join(', ')})`,
+    );
+  const n = [...lengths][0]!;
+
+  // 1. shift: x' = x − lo, in [0, 2^bits).
+  const shifted = new Map<number, Shared>();
+  const sh = (c: ResolvedColumn): Shared => {
+    let x = shifted.get(c.index);
+    if (!x) {
+      x = s.addConst(col(c), mod(-c.lo));
+      shifted.set(c.index, x);
+    }
+    return x;
+  };
+
+  // 2a. all lt atoms in one batched comparison.
+  const ltVecs: Shared[] = [];
+  if (plan.ltAtoms.length) {
+    const as: Shared[] = [];
+    const bs: Shared[] = [];
+    for (const a of plan.ltAtoms) {
+      if (a.kind === 'const') {
+        as.push(sh(a.col));
+        bs.push(s.constant(new BigUint64Array(n).fill(a.c)));
+      } else {
+        as.push(s.addConst(col(a.a), mod(-a.offset)));
+        bs.push(s.addConst(col(a.b), mod(-a.offset)));
+      }
+    }
+    const r = await s.lt(s.concat(as), s.concat(bs));
+    plan.ltAtoms.forEach((_, i) => ltVecs.push(s.slice(r, i * n, (i + 1) * n)));
+  }
+
+  // 2b. eq atoms: one-hot via Lagrange polynomials for small ranges, Fermat equality otherwise.
+  const eqVecs: Shared[] = new Array<Shared>(plan.eqAtoms.length);
+  const small = new Map<number, { col: ResolvedColumn; atoms: number[] }>();
+  const big: number[] = [];
+  plan.eqAtoms.forEach((a, i) => {
+    const k = Number(a.col.hi - a.col.lo) + 1;
+    if (k <= SMALL_DOMAIN) {
+      if (!small.has(a.col.index)) small.set(a.col.index, { col: a.col, atoms: [] });
+      small.get(a.col.index)!.atoms.push(i);
+    } else big.push(i);
+  });
+  if (small.size) {
+    // Powers x'^2..x'^(k−1) of every small column, batched level by level (log2 k rounds).
+    const powers = new Map<number, Shared[]>();
+    for (const { col: c } of small.values()) powers.set(c.index, [ones(s, n), sh(c)]);
+    for (;;) {
+      const pairs: [Shared, Shared][] = [];
+      const targets: { idx: number; e: number }[] = [];
+      for (const { col: c } of small.values()) {
+        const k = Number(c.hi - c.lo) + 1;
+        const pw = powers.get(c.index)!;
+        const have = pw.length - 1; // highest power so far
+        for (let e = have + 1; e <= Math.min(k - 1, 2 * have); e++) {
+          pairs.push([pw[have]!, pw[e - have]!]);
+          targets.push({ idx: c.index, e });
+        }
+      }
+      if (!pairs.length) break;
+      const prods = await s.mulMany(pairs);
+      targets.forEach((t, i) => (powers.get(t.idx)![t.e] = prods[i]!));
+    }
+    for (const { col: c, atoms } of small.values()) {
+      const k = Number(c.hi - c.lo) + 1;
+      const basis = lagrangeBasis(k);
+      const pw = powers.get(c.index)!.slice(0, k);
+      for (const i of atoms) eqVecs[i] = s.linComb(pw, basis[Number(plan.eqAtoms[i]!.c)]!);
+    }
+  }
+  if (big.length) {
+    const as = big.map((i) => sh(plan.eqAtoms[i]!.col));
+    const bs = big.map((i) => s.constant(new BigUint64Array(n).fill(plan.eqAtoms[i]!.c)));
+    const r = await s.eq(s.concat(as), s.concat(bs));
+    big.forEach((i, j) => (eqVecs[i] = s.slice(r, j * n, (j + 1) * n)));
+  }
+
+  // 3. filter.
+  const not = (x: Shared) => s.affine(x, P - 1n, 1n);
+  const product = async (xs: Shared[]): Promise<Shared> => {
+    let level = xs;
+    while (level.length > 1) {
+      const pairs: [Shared, Shared][] = [];
+      for (let i = 0; i + 1 < level.length; i += 2) pairs.push([level[i]!, level[i + 1]!]);
+      const prods = await s.mulMany(pairs);
+      if (level.length % 2) prods.push(level[level.length - 1]!);
+      level = prods;
+    }
+    return level[0]!;
+  };
+  const evalBool = async (b: BoolIR): Promise<Shared> => {
+    switch (b.kind) {
+      case 'const':
+        return s.constant(new BigUint64Array(n).fill(b.value ? 1n : 0n));
+      case 'lt':
+        return ltVecs[b.atom]!;
+      case 'eq':
+        return eqVecs[b.atom]!;
+      case 'not':
+        return not(await evalBool(b.arg));
+      case 'and': {
+        const parts: Shared[] = [];
+        for (const a of b.args) parts.push(await evalBool(a));
+        return product(parts);
+      }
+      case 'or': {
+        // a ∨ b = 1 − (1 − a)(1 − b)
+        const parts: Shared[] = [];
+        for (const a of b.args) parts.push(not(await evalBool(a)));
+        return not(await product(parts));
+      }
+    }
+  };
+  const filterIsTrue = plan.filter.kind === 'const' && plan.filter.value;
+  const filter = filterIsTrue ? undefined : await evalBool(plan.filter);
+
+  // 4. group masks m_g = f · Π one-hot.
+  const G = plan.groupKeys.length;
+  async function resolveMasks(): Promise<Shared[]> {
+    // One batch of products per GROUP BY column; a missing factor (no filter, single-value domain) is 1.
+    let cur: (Shared | undefined)[] = [filter];
+    for (const atoms of plan.groupAtoms) {
+      const hots = atoms.map((a) => (a >= 0 ? eqVecs[a]! : undefined));
+      const next: (Shared | undefined)[] = [];
+      const pairs: [Shared, Shared][] = [];
+      const where: number[] = [];
+      for (const m of cur) {
+        for (const h of hots) {
+          if (m && h) {
+            where.push(next.length);
+            pairs.push([m, h]);
+            next.push(undefined);
+          } else next.push(m ?? h);
+        }
+      }
+      const prods = await s.mulMany(pairs);
+      where.forEach((w, i) => (next[w] = prods[i]!));
+      cur = next;
+    }
+    return cur.map((m) => m ?? ones(s, n));
+  }
+  const groupMasks = await resolveMasks();
+  if (groupMasks.length !== G) throw new Error('runPlan: internal error (group count)');
+
+  // 5. row vectors.
+  const prodPairs: [Shared, Shared][] = [];
+  const prodIdx: number[] = [];
+  const rowVecs: Shared[] = new Array<Shared>(plan.rowVecs.length);
+  plan.rowVecs.forEach((v, i) => {
+    switch (v.kind) {
+      case 'one':
+        rowVecs[i] = ones(s, n);
+        break;
+      case 'col':
+        rowVecs[i] = sh(v.col);
+        break;
+      case 'prod':
+        prodPairs.push([sh(v.a), sh(v.b)]);
+        prodIdx.push(i);
+        break;
+      case 'bin':
+        break;
+    }
+  });
+  if (prodPairs.length) {
+    const prods = await s.mulMany(prodPairs);
+    prodIdx.forEach((i, j) => (rowVecs[i] = prods[j]!));
+  }
+  for (let i = 0; i < plan.rowVecs.length; i++) {
+    const v = plan.rowVecs[i]!;
+    if (v.kind === 'bin') rowVecs[i] = s.sub(await evalBool(v.upper), await evalBool(v.lower));
+  }
+
+  // 6. statistics: stats[g] has one entry per row vector.
+  const V = plan.rowVecs.length;
+  const stats: Shared[] = [];
+  for (let g = 0; g < G; g++) stats.push(await s.dotMany(rowVecs, groupMasks[g]!));
+
+  // 7. extrema by bitwise search (MSB first), batched over (extremum, group).
+  const ext: Shared[][] = plan.extrema.map(() => []);
+  if (plan.extrema.length) {
+    const vals = plan.extrema.map((e) =>
+      e.dir === 'max' ? sh(e.col) : s.affine(sh(e.col), P - 1n, e.col.hi - e.col.lo),
+    );
+    const r: Shared[][] = plan.extrema.map(() =>
+      Array.from({ length: G }, () => s.constant(BigUint64Array.of(0n))),
+    );
+    const maxBits = Math.max(...plan.extrema.map((e) => e.col.bits));
+    for (let j = maxBits - 1; j >= 0; j--) {
+      const active: [number, number][] = [];
+      plan.extrema.forEach((e, ei) => {
+        if (e.col.bits > j) for (let g = 0; g < G; g++) active.push([ei, g]);
+      });
+      const pow = 1n << BigInt(j);
+      const cands = active.map(([ei, g]) => broadcast(s.addConst(r[ei]![g]!, pow), n));
+      const lts = await s.lt(s.concat(active.map(([ei]) => vals[ei]!)), s.concat(cands));
+      // count of rows in the group with value ≥ candidate: dot(mask_g, 1 − lt)
+      const counts: Shared[] = [];
+      for (let g = 0; g < G; g++) {
+        const mine = active.map((a, k) => [a, k] as const).filter(([a]) => a[1] === g);
+        if (!mine.length) continue;
+        const geVecs = mine.map(([, k]) => not(s.slice(lts, k * n, (k + 1) * n)));
+        const d = await s.dotMany(geVecs, groupMasks[g]!);
+        mine.forEach(([a], i) => (counts[active.indexOf(a)] = s.slice(d, i, i + 1)));
+      }
+      const nz = await s.gtConst(s.concat(counts), 0n);
+      active.forEach(([ei, g], k) => {
+        r[ei]![g] = s.add(r[ei]![g]!, s.mulConst(s.slice(nz, k, k + 1), pow));
+      });
+    }
+    plan.extrema.forEach((_, ei) => (ext[ei] = r[ei]!));
+  }
+
+  // 8. policy: joint noise, cohort threshold, masking.
+  const scales = noiseScales(plan, opts.policy);
+  const noisy: Shared[] = [];
+  if (opts.policy.noise) {
+    const all = await jointDiscreteLaplace(s, Array.from({ length: G }, () => scales).flat());
+    for (let g = 0; g < G; g++) noisy.push(s.add(stats[g]!, s.slice(all, g * V, (g + 1) * V)));
+  } else noisy.push(...stats);
+
+  const binIdx = plan.rowVecs.map((v, i) => (v.kind === 'bin' ? i : -1)).filter((i) => i >= 0);
+  const k = BigInt(opts.policy.minCohort);
+  let passed: Shared[];
+  let binPassed: Shared[][];
+  if (k <= 0n && !opts.policy.noise) {
+    passed = Array.from({ length: G }, () => s.constant(BigUint64Array.of(1n)));
+    binPassed = Array.from({ length: G }, () =>
+      binIdx.map(() => s.constant(BigUint64Array.of(1n))),
+    );
+  } else {
+    // [count ≥ k] for every group count and every bin count, in one comparison.
+    const counts: Shared[] = [];
+    for (let g = 0; g < G; g++) {
+      counts.push(s.slice(noisy[g]!, 0, 1));
+      for (const i of binIdx) counts.push(s.slice(noisy[g]!, i, i + 1));
+    }
+    const shiftedCounts = s.addConst(s.concat(counts), CMP_OFFSET);
+    const below = await s.lt(
+      shiftedCounts,
+      s.constant(BigUint64Array.of(...counts.map(() => CMP_OFFSET + k))),
+    );
+    const ge = not(below);
+    passed = [];
+    binPassed = [];
+    const per = 1 + binIdx.length;
+    for (let g = 0; g < G; g++) {
+      passed.push(s.slice(ge, g * per, g * per + 1));
+      binPassed.push(binIdx.map((_, b) => s.slice(ge, g * per + 1 + b, g * per + 2 + b)));
+    }
+    // A bin is released only if its group is: keep = passed_g · binPassed.
+    if (binIdx.length) {
+      const prods = await s.mulMany(
+        binPassed.flatMap((bp, g) =>
+          bp.map((b) => [broadcast(passed[g]!, 1), b] as [Shared, Shared]),
+        ),
+      );
+      let q = 0;
+      binPassed = binPassed.map((bp) => bp.map(() => prods[q++]!));
+    }
+  }
+  // Multiply every released value by its keep bit (one batch).
+  const pairs: [Shared, Shared][] = [];
+  for (let g = 0; g < G; g++) {
+    const keep: Shared[] = [];
+    let b = 0;
+    plan.rowVecs.forEach((v) => keep.push(v.kind === 'bin' ? binPassed[g]![b++]! : passed[g]!));
+    pairs.push([s.concat(keep), noisy[g]!]);
+    if (plan.extrema.length)
+      pairs.push([
+        broadcast(passed[g]!, plan.extrema.length),
+        s.concat(plan.extrema.map((_, ei) => ext[ei]![g]!)),
+      ]);
+  }
+  const masked = await s.mulMany(pairs);
+  const out: Shared[] = [];
+  let q = 0;
+  for (let g = 0; g < G; g++) {
+    out.push(passed[g]!, masked[q++]!, ...binPassed[g]!);
+    if (plan.extrema.length) out.push(masked[q++]!);
+  }
+  const output = s.concat(out);
+  if (output.v.length !== G * plan.perGroup)
+    throw new Error('runPlan: internal error (output layout)');
+
+  // 9. verify and open (or hand out verified shares).
+  switch (opts.output.kind) {
+    case 'all':
+      return { opened: Array.from(await s.open(output)) };
+    case 'party': {
+      const v = await s.openTo(opts.output.party, output);
+      return { opened: v ? Array.from(v) : null };
+    }
+    case 'shares':
+      await s.verify();
+      return { opened: null, shares: BigUint64Array.from(output.v) };
+  }
+}
