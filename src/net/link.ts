@@ -123,9 +123,16 @@ export class Link {
       o.sendSignal({ cid: o.cid, sig: data as Record<string, unknown> }),
     );
     this.peer.on('connect', () => this.onConnect());
-    this.peer.on('data', (d: Uint8Array) =>
-      this.onData(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)),
-    );
+    // Take data straight from the channel's message events: simple-peer's stream path converts to
+    // Buffer and may batch deliveries into one long main-thread task.
+    (
+      this.peer as unknown as { _onChannelMessage: (ev: MessageEvent<unknown>) => void }
+    )._onChannelMessage = (ev) => {
+      const d = ev.data;
+      if (d instanceof ArrayBuffer) this.onData(new Uint8Array(d));
+      else
+        this.fail(new MeshError('ERR_MALFORMED_FRAME', `${this.label} sent a non-binary message`));
+    };
     this.peer.on('close', () =>
       this.fail(new MeshError('ERR_CONNECTION_CLOSED', `channel to ${this.label} closed`)),
     );

@@ -13,6 +13,7 @@ export interface RouteDef {
 export const routes: RouteDef[] = [
   // Views register here, e.g.
   // { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
+  { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
 ];
 
 void lazy;

@@ -1,0 +1,157 @@
+/**
+ * The MPC engine in a Web Worker, exposed with comlink. The main thread only orchestrates: it
+ * hands over a MessagePort bridged to the mesh (see port-transport.ts) and a job; all share
+ * arithmetic and protocol logic run here, off the UI thread. Imports only the engine and comlink.
+ */
+import * as Comlink from 'comlink';
+import { Field, Party, Session, vecFrom, MpcError } from '../src/mpc/index';
+import type { EngineWorkerApi, JobResult, JobSpec, Progress } from './jobs';
+import { PortTransport } from './port-transport';
+
+let field: Field | undefined;
+const paused = new Map<number, () => void>();
+const earlyRelease = new Set<number>();
+
+function checkJob(self: number, n: number, job: JobSpec) {
+  const bad = (m: string) => new MpcError('ERR_PARAM', `worker.run: ${m}`);
+  if (!Number.isInteger(n) || n < 2 || n > 64) throw bad(`n must be 2..64, got ${n}`);
+  if (!Number.isInteger(self) || self < 0 || self >= n)
+    throw bad(`self must be 0..${n - 1}, got ${self}`);
+  if (!Number.isInteger(job.len) || job.len < 1 || job.len > 1 << 24)
+    throw bad(`len must be 1..2^24, got ${job.len}`);
+  if (job.kind === 'sum' && (!(job.input instanceof Uint32Array) || job.input.length !== job.len))
+    throw bad(`sum input must be a Uint32Array of length ${job.len}`);
+  if (job.kind === 'arith') {
+    for (const [d, v, name] of [
+      [job.dealerX, job.x, 'x'],
+      [job.dealerY, job.y, 'y'],
+    ] as const) {
+      if (!Number.isInteger(d) || d < 0 || d >= n)
+        throw bad(`dealer of ${name} must be 0..${n - 1}`);
+      if (d === self && (!(v instanceof Uint32Array) || v.length !== job.len))
+        throw bad(`${name} must be a Uint32Array of length ${job.len} at its dealer`);
+    }
+  }
+  if (
+    job.kind === 'mulbench' &&
+    (!Number.isInteger(job.rounds) || job.rounds < 1 || job.rounds > 10_000)
+  )
+    throw bad('rounds must be 1..10000');
+}
+
+async function runJob(
+  port: MessagePort,
+  self: number,
+  n: number,
+  job: JobSpec,
+  onProgress: (p: Progress) => void,
+): Promise<JobResult> {
+  checkJob(self, n, job);
+  field ??= new Field();
+  const transport = new PortTransport(port, self, n);
+  const party = new Party({
+    transport,
+    t: job.t,
+    session: job.session,
+    field,
+    ...(job.timeoutMs ? { timeoutMs: job.timeoutMs } : {}),
+  });
+  const progress = (stage: string, fraction: number) => void onProgress({ stage, fraction });
+  try {
+    progress('setup', 0);
+    const s = await Session.create(party);
+    switch (job.kind) {
+      case 'sum': {
+        let acc = undefined as Awaited<ReturnType<Session['input']>> | undefined;
+        for (let d = 0; d < n; d++) {
+          const x = await s.input(d, d === self ? vecFrom(job.input) : undefined, job.len);
+          acc = acc ? s.add(acc, x) : x;
+          progress('inputs', (d + 1) / (n + 1));
+        }
+        if (job.pauseAfterInput && !earlyRelease.delete(job.session)) {
+          progress('paused', n / (n + 1));
+          await new Promise<void>((r) => paused.set(job.session, r));
+        }
+        // `final`: verification opens the MAC key, so t+1 live parties suffice to finish.
+        const sum = await s.open(acc!, { final: true });
+        progress('done', 1);
+        return { kind: 'sum', sum };
+      }
+      case 'arith': {
+        const x = await s.input(
+          job.dealerX,
+          self === job.dealerX ? vecFrom(job.x!) : undefined,
+          job.len,
+        );
+        const y = await s.input(
+          job.dealerY,
+          self === job.dealerY ? vecFrom(job.y!) : undefined,
+          job.len,
+        );
+        progress('inputs', 0.2);
+        const prod = await s.mul(x, y);
+        progress('mul', 0.4);
+        const lt = await s.lt(x, y);
+        progress('lt', 0.7);
+        const eq = await s.eq(x, y);
+        progress('eq', 0.9);
+        const out = await s.open(s.concat([prod, lt, eq]));
+        progress('done', 1);
+        const L = job.len;
+        return {
+          kind: 'arith',
+          prod: out.slice(0, L),
+          lt: out.slice(L, 2 * L),
+          eq: out.slice(2 * L, 3 * L),
+        };
+      }
+      case 'mulbench': {
+        let a = await s.random(job.len);
+        const b = await s.random(job.len);
+        await s.prepareDoubles(job.len * 2 * Math.min(job.rounds, 4));
+        const t0 = performance.now();
+        const sent0 = party.stats.bytesSent;
+        const frames0 = party.stats.framesSent;
+        for (let r = 0; r < job.rounds; r++) {
+          a = await s.mul(a, b);
+          progress(
+            `mul round ${r + 1}/${job.rounds}`,
+            (r + 1) / (job.rounds + (job.verify ? 1 : 0)),
+          );
+        }
+        const mulSeconds = (performance.now() - t0) / 1000;
+        if (job.verify) await s.open(s.sumAll(a));
+        const seconds = (performance.now() - t0) / 1000;
+        progress('done', 1);
+        return {
+          kind: 'mulbench',
+          muls: job.len * job.rounds,
+          seconds,
+          mulSeconds,
+          bytesSent: party.stats.bytesSent - sent0,
+          framesSent: party.stats.framesSent - frames0,
+        };
+      }
+    }
+  } finally {
+    paused.delete(job.session);
+    party.close();
+    transport.close();
+  }
+}
+
+const api: EngineWorkerApi = {
+  run: runJob,
+  release(session: number) {
+    const r = paused.get(session);
+    if (r) r();
+    else earlyRelease.add(session);
+  },
+  ping() {
+    const t0 = performance.now();
+    field ??= new Field();
+    return performance.now() - t0;
+  },
+};
+
+Comlink.expose(api);
