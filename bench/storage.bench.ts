@@ -1,0 +1,203 @@
+/**
+ * Storage benchmarks, all in one Node process (no network, no chain, no browser):
+ * - storage.upload.local  seconds from CSV bytes to 5 stored partitions and 5 checked receipts
+ *                         (parse, infer, validate, share c=5 t=2, seal, open, store, sign, verify);
+ *                         baseline: papaparse alone on the same bytes. The issue's `storage.upload`
+ *                         (with tabs, mesh and chain) needs the node and chain layers.
+ * - storage.reshare       cells/s re-shared from 4 dealers to a committee of 5 (deal + combine),
+ *                         baseline shamir.share of the same cells in the same run.
+ * - storage.write / .read MB/s of the on-disk store (sha256 + fsync + rename), baseline a plain
+ *                         writeFile/readFile of the same bytes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Papa from 'papaparse';
+import { Field, share } from '../src/mpc/index';
+import { parseCsv } from '../src/storage/csv';
+import { FsShareStore } from '../src/storage/fs-store';
+import { reshareCombine, reshareDeal, type ResharePlan } from '../src/storage/reshare';
+import { acceptValidation, inferSchema, validateAndEncode } from '../src/storage/schema';
+import {
+  acceptShareBundle,
+  collectReceipts,
+  newNodeKey,
+  shareAndSeal,
+} from '../src/storage/upload';
+import type { Benchmark, BenchRecord } from './harness';
+import { medianSeconds } from './harness';
+
+function csvBytes(rows: number): Uint8Array {
+  const lines = ['age,bmi,sex,admitted,sbp,dbp,chol,smoker,region,visits'];
+  let s = 12345;
+  const r = (m: number) => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s % m;
+  };
+  for (let i = 0; i < rows; i++) {
+    lines.push(
+      `${18 + r(80)},${15 + r(30)}.${r(10)}${r(10)},${['F', 'M'][r(2)]},20${10 + r(15)}-0${1 + r(9)}-1${r(9)},${90 + r(90)},${50 + r(50)},${100 + r(200)},${r(2)},${['north', 'south', 'east', 'west'][r(4)]},${r(40)}`,
+    );
+  }
+  return new TextEncoder().encode(lines.join('\n'));
+}
+
+async function uploadLocal(
+  rows: number,
+  reps: number,
+  log: (m: string) => void,
+): Promise<BenchRecord[]> {
+  const bytes = csvBytes(rows);
+  const text = new TextDecoder().decode(bytes);
+  const F = new Field();
+  const root = mkdtempSync(join(tmpdir(), 'confide-bench-upload-'));
+  let run = 0;
+  try {
+    const keys = Array.from({ length: 5 }, () => newNodeKey());
+    const once = async () => {
+      run++;
+      const stores = await Promise.all(
+        keys.map((_, j) => FsShareStore.open(join(root, `r${run}-m${j}`))),
+      );
+      const csv = parseCsv(bytes);
+      const report = validateAndEncode(csv, inferSchema(csv).schema);
+      const accepted = acceptValidation(report, { dropRejectedRows: false });
+      const datasetId = run.toString(16).padStart(64, '0');
+      const target = {
+        datasetId,
+        version: 1,
+        t: 2,
+        members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
+      };
+      const sealed = await shareAndSeal(accepted, target, { field: F });
+      const receipts = await Promise.all(
+        sealed.map(
+          async (s) =>
+            (
+              await acceptShareBundle(
+                stores[s.memberIndex]!,
+                s.sealed,
+                keys[s.memberIndex]!.secretKey,
+                { datasetId, version: 1, memberIndex: s.memberIndex },
+              )
+            ).receipt,
+        ),
+      );
+      collectReceipts(target, receipts);
+    };
+    const total = await medianSeconds(reps, once);
+    const parse = await medianSeconds(reps, () => Papa.parse(text, { header: false }));
+    log(
+      `[bench] storage.upload.local ${rows} rows x 10 columns: ${total.toFixed(2)} s (papaparse alone ${parse.toFixed(3)} s)`,
+    );
+    return [
+      {
+        name: 'storage.upload.local',
+        value: total,
+        unit: 's',
+        rows,
+        columns: 10,
+        n: 5,
+        t: 2,
+        baseline: 'papaparse.parse',
+        ratio: total / parse,
+        reps,
+      },
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+async function reshare(cells: number, reps: number): Promise<BenchRecord[]> {
+  const F = new Field();
+  const secrets = F.random(cells);
+  const shares = share(F, secrets, 5, 2);
+  const plan: ResharePlan = { dealers: [0, 1, 3, 4], newSize: 5, newThreshold: 2 };
+  const re = await medianSeconds(reps, () => {
+    const dealt = plan.dealers.map((d) => reshareDeal(F, shares[d]!, plan));
+    for (let j = 0; j < 5; j++)
+      reshareCombine(
+        F,
+        dealt.map((v) => v[j]!),
+        plan,
+      );
+  });
+  const base = await medianSeconds(reps, () => share(F, secrets, 5, 2));
+  const value = cells / re;
+  return [
+    {
+      name: 'storage.reshare',
+      value,
+      unit: 'op/s',
+      cells,
+      n: 5,
+      t: 2,
+      dealers: 4,
+      baseline: 'shamir.share',
+      ratio: value / (cells / base),
+      reps,
+    },
+  ];
+}
+
+async function storeIo(cells: number, reps: number): Promise<BenchRecord[]> {
+  const F = new Field();
+  const col = F.random(cells);
+  const mb = (cells * 8) / 1e6;
+  const root = mkdtempSync(join(tmpdir(), 'confide-bench-store-'));
+  try {
+    const store = await FsShareStore.open(join(root, 's'));
+    const ds = 'ab'.repeat(32);
+    let v = 0;
+    const w = await medianSeconds(reps, () =>
+      store.writePartition({
+        datasetId: ds,
+        version: ++v,
+        memberIndex: 0,
+        columns: [{ name: 'x', shares: col }],
+      }),
+    );
+    const r = await medianSeconds(reps, () => store.readColumn(ds, 'x'));
+    const raw = join(root, 'raw.bin');
+    const wb = await medianSeconds(reps, () => writeFileSync(raw, new Uint8Array(col.buffer)));
+    const rb = await medianSeconds(reps, () => readFileSync(raw));
+    return [
+      {
+        name: 'storage.write',
+        value: mb / w,
+        unit: 'MB/s',
+        cells,
+        store: 'fs',
+        baseline: 'fs.writeFile',
+        ratio: wb / w,
+        reps,
+      },
+      {
+        name: 'storage.read',
+        value: mb / r,
+        unit: 'MB/s',
+        cells,
+        store: 'fs',
+        baseline: 'fs.readFile',
+        ratio: rb / r,
+        reps,
+      },
+    ];
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'storage',
+    async run({ quick, log }) {
+      return [
+        ...(await uploadLocal(quick ? 10_000 : 100_000, quick ? 1 : 3, log)),
+        ...(await reshare(quick ? 100_000 : 1_000_000, quick ? 1 : 3)),
+        ...(await storeIo(quick ? 100_000 : 1_000_000, quick ? 1 : 3)),
+      ];
+    },
+  },
+];
