@@ -8,9 +8,10 @@ pragma solidity ^0.8.28;
  * Data never comes here; only commitments do.
  *
  * Gas design: committees (≤ 16 node ids) and per-member partition roots are NOT stored; only
- * `keccak256(abi.encodePacked(committee))` per dataset version and `keccak256(abi.encodePacked(roots))`
- * are. Functions that need the member list take it as calldata and check it against the hash. The full
- * lists are in the `DatasetRegistered` / `DatasetReshared` events.
+ * `membersHashAt[dataset][version] = keccak256(abi.encode(keccak256(abi.encodePacked(committee)),
+ * keccak256(abi.encodePacked(partitionRoots))))` is. Functions that need the member list take it as
+ * calldata (`Members`) and check it against that hash. The full lists are in the `DatasetRegistered` /
+ * `DatasetReshared` events.
  *
  * Money: every payout (fees, refunds, slashing rewards, returned deposits) is credited to
  * `credits[account]` and pulled with `withdraw()` (checks-effects-interactions + reentrancy guard).
@@ -73,7 +74,21 @@ contract Confide {
         uint32 version;
         uint48 rowCount;
         bytes32 schemaHash;
-        bytes32 partitionsHash; // keccak256(abi.encodePacked(partitionRoots)) of the current version
+    }
+
+    /// A dataset version's members as calldata: the committee and keccak256(abi.encodePacked(roots)).
+    struct Members {
+        address[] committee;
+        bytes32 partitionsHash;
+    }
+
+    /// What honest members of a slashed node's committee can pull (bit i: committee position i).
+    struct SlashPool {
+        uint96 perMember;
+        uint16 honest;
+        uint16 claimed;
+        uint64 datasetId;
+        uint32 version;
     }
 
     struct Grant {
@@ -144,6 +159,7 @@ contract Confide {
     error NotSlashable(address nodeId);
     error ShareMatchesCommitment(uint256 queryId, address nodeId);
     error NoResultPosted(uint256 queryId, address nodeId);
+    error NoSlashReward(uint256 slashId, uint256 index);
     error NothingToWithdraw(address account);
     error TransferFailed(address to, uint256 amount);
     error Reentrancy();
@@ -156,6 +172,7 @@ contract Confide {
     event NodeSlashed(
         address indexed nodeId,
         address indexed reporter,
+        uint256 indexed slashId,
         SlashKind kind,
         uint256 amount,
         uint256 reporterReward,
@@ -203,6 +220,7 @@ contract Confide {
     event QueryCompleted(uint256 indexed queryId, uint8 postCount);
     event QueryRefunded(uint256 indexed queryId, address indexed researcher, uint256 amount);
     event FeeClaimed(uint256 indexed queryId, address indexed nodeId, address indexed operator, uint256 amount);
+    event SlashRewardClaimed(uint256 indexed slashId, address indexed nodeId, address indexed operator, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
     // ───────────────────────────── state ─────────────────────────────
@@ -216,7 +234,8 @@ contract Confide {
     /// Every key a node ever used → node id (never cleared, so old-key evidence still slashes).
     mapping(address => address) public nodeOfKey;
     mapping(uint256 => Dataset) private datasets;
-    mapping(uint256 => mapping(uint32 => bytes32)) public committeeHashAt;
+    mapping(uint256 => mapping(uint32 => bytes32)) public membersHashAt;
+    mapping(uint256 => SlashPool) public slashPools;
     mapping(uint256 => mapping(address => Grant)) private grants;
     mapping(uint256 => Query) private queries;
     mapping(uint256 => mapping(address => bytes32)) public resultOf;
@@ -224,6 +243,7 @@ contract Confide {
     mapping(address => uint256) public credits;
     uint64 public datasetCount;
     uint64 public queryCount;
+    uint64 public slashCount;
 
     bool private transient locked;
 
@@ -342,10 +362,9 @@ contract Confide {
             size: uint8(committee.length),
             version: 1,
             rowCount: rowCount,
-            schemaHash: schemaHash,
-            partitionsHash: keccak256(abi.encodePacked(partitionRoots))
+            schemaHash: schemaHash
         });
-        committeeHashAt[datasetId][1] = cHash;
+        membersHashAt[datasetId][1] = keccak256(abi.encode(cHash, keccak256(abi.encodePacked(partitionRoots))));
         emit DatasetRegistered(datasetId, msg.sender, schemaHash, rowCount, threshold, committee, partitionRoots);
     }
 
@@ -372,9 +391,9 @@ contract Confide {
             );
     }
 
-    /// t+1 signatures of current committee members (positions strictly increasing in `committee`).
+    /// t+1 signatures of current committee members (positions strictly increasing in the committee).
     struct CommitteeApproval {
-        address[] committee;
+        Members members;
         uint8[] signerIndexes;
         bytes[] signatures;
     }
@@ -401,8 +420,7 @@ contract Confide {
         d.version = version;
         d.threshold = threshold;
         d.size = uint8(committee.length);
-        d.partitionsHash = keccak256(abi.encodePacked(partitionRoots));
-        committeeHashAt[datasetId][version] = cHash;
+        membersHashAt[datasetId][version] = keccak256(abi.encode(cHash, keccak256(abi.encodePacked(partitionRoots))));
         emit DatasetReshared(datasetId, version, threshold, committee, partitionRoots, msg.sender);
     }
 
@@ -412,7 +430,8 @@ contract Confide {
         bytes32 digest,
         CommitteeApproval calldata a
     ) private view {
-        _checkCommittee(datasetId, d.version, a.committee);
+        _checkCommittee(datasetId, d.version, a.members);
+        address[] calldata committee = a.members.committee;
         uint256 count = a.signerIndexes.length;
         if (count != a.signatures.length) revert LengthMismatch(count, a.signatures.length);
         uint256 needed = uint256(d.threshold) + 1;
@@ -420,9 +439,9 @@ contract Confide {
         uint256 prev;
         for (uint256 i; i < count && i < MAX_COMMITTEE; ++i) {
             uint256 idx = a.signerIndexes[i];
-            if ((i > 0 && idx <= prev) || idx >= a.committee.length) revert CommitteeNotSorted(i);
+            if ((i > 0 && idx <= prev) || idx >= committee.length) revert CommitteeNotSorted(i);
             prev = idx;
-            if (_recover(digest, a.signatures[i]) != nodes[a.committee[idx]].keyAddr) revert InvalidSignature();
+            if (_recover(digest, a.signatures[i]) != nodes[committee[idx]].keyAddr) revert InvalidSignature();
         }
     }
 
@@ -509,15 +528,15 @@ contract Confide {
      * A committee member (sent by its node key or its operator) posts the commitment to its result
      * share. The first post starts the query; revocation/expiry of the grant voids a query not started.
      */
-    function postResult(uint256 queryId, address[] calldata committee, uint8 index, bytes32 commitment) external {
+    function postResult(uint256 queryId, Members calldata m, uint8 index, bytes32 commitment) external {
         Query storage q = _query(queryId);
         QueryStatus st = q.status;
         if (st != QueryStatus.Requested && st != QueryStatus.Running) revert QueryNotOpen(queryId, st);
         if (block.timestamp > q.deadline) revert DeadlinePassed(queryId, q.deadline);
         if (commitment == bytes32(0)) revert ZeroCommitment();
-        _checkCommittee(q.datasetId, q.version, committee);
-        if (index >= committee.length) revert NotCommitteeMember(queryId, index, address(0));
-        address nodeId = committee[index];
+        _checkCommittee(q.datasetId, q.version, m);
+        if (index >= m.committee.length) revert NotCommitteeMember(queryId, index, address(0));
+        address nodeId = m.committee[index];
         Node storage n = nodes[nodeId];
         if (n.status != NodeStatus.Active && n.status != NodeStatus.Leaving) revert NodeNotActive(nodeId);
         if (msg.sender != n.keyAddr && msg.sender != n.operator) revert NotNodeSender(nodeId, msg.sender);
@@ -614,14 +633,14 @@ contract Confide {
     }
 
     /// Evidence: two different payloads signed by the same node key for one operation.
-    function slashEquivocation(OpEvidence calldata e, address[] calldata committee) external nonReentrant {
+    function slashEquivocation(OpEvidence calldata e, Members calldata m) external nonReentrant {
         if (e.payloadA == e.payloadB) revert NoConflict();
         address a = _recover(opDigest(e.datasetId, e.version, e.session, e.opId, e.payloadA), e.sigA);
         address b = _recover(opDigest(e.datasetId, e.version, e.session, e.opId, e.payloadB), e.sigB);
         if (a != b) revert SignerMismatch(a, b);
         address nodeId = nodeOfKey[a];
         if (nodeId == address(0)) revert UnknownNode(a);
-        _slash(nodeId, SlashKind.Equivocation, e.datasetId, e.version, committee);
+        _slash(nodeId, SlashKind.Equivocation, e.datasetId, e.version, m);
     }
 
     /// Evidence: a result share the node signed whose hash differs from the commitment it posted.
@@ -629,7 +648,7 @@ contract Confide {
         uint256 queryId,
         bytes calldata share,
         bytes calldata sig,
-        address[] calldata committee
+        Members calldata m
     ) external nonReentrant {
         Query storage q = _query(queryId);
         bytes32 h = keccak256(share);
@@ -639,7 +658,7 @@ contract Confide {
         bytes32 c = resultOf[queryId][nodeId];
         if (c == bytes32(0)) revert NoResultPosted(queryId, nodeId);
         if (c == h) revert ShareMatchesCommitment(queryId, nodeId);
-        _slash(nodeId, SlashKind.BadResultShare, q.datasetId, q.version, committee);
+        _slash(nodeId, SlashKind.BadResultShare, q.datasetId, q.version, m);
     }
 
     // ───────────────────────────── payouts ─────────────────────────────
@@ -691,32 +710,45 @@ contract Confide {
         SlashKind kind,
         uint256 datasetId,
         uint32 version,
-        address[] calldata committee
+        Members calldata m
     ) private {
         Node storage n = nodes[nodeId];
         if ((n.status != NodeStatus.Active && n.status != NodeStatus.Leaving) || n.deposit == 0) revert NotSlashable(nodeId);
-        _checkCommittee(datasetId, version, committee);
+        _checkCommittee(datasetId, version, m);
         uint256 amount = n.deposit;
         n.deposit = 0;
         n.status = NodeStatus.Slashed;
+        // Honest members: the other members still live (active or leaving) — a bitmap over ≤ 16 seats.
+        uint16 bits;
         uint256 honest;
-        for (uint256 i; i < committee.length; ++i) {
-            if (committee[i] != nodeId && _live(nodes[committee[i]].status)) ++honest;
-        }
-        uint256 reporterReward = (amount * reporterBps) / BPS;
-        uint256 per;
-        if (honest == 0) {
-            reporterReward = amount;
-        } else {
-            per = (amount - reporterReward) / honest;
-            reporterReward = amount - per * honest;
-            for (uint256 i; i < committee.length; ++i) {
-                Node storage m = nodes[committee[i]];
-                if (committee[i] != nodeId && _live(m.status)) credits[m.operator] += per;
+        for (uint256 i; i < m.committee.length; ++i) {
+            address member = m.committee[i];
+            if (member != nodeId && _live(nodes[member].status)) {
+                bits |= uint16(1 << i);
+                ++honest;
             }
         }
-        credits[msg.sender] += reporterReward;
-        emit NodeSlashed(nodeId, msg.sender, kind, amount, reporterReward, per, honest);
+        uint256 per = honest == 0 ? 0 : (amount - (amount * reporterBps) / BPS) / honest;
+        uint256 slashId = ++slashCount;
+        if (honest != 0) {
+            slashPools[slashId] = SlashPool({perMember: uint96(per), honest: bits, claimed: 0, datasetId: uint64(datasetId), version: version});
+        }
+        credits[msg.sender] += amount - per * honest;
+        emit NodeSlashed(nodeId, msg.sender, slashId, kind, amount, amount - per * honest, per, honest);
+    }
+
+    /// An honest member's share of a slashed deposit, credited to its operator (anyone may call).
+    function claimSlashReward(uint256 slashId, Members calldata m, uint8 index) external nonReentrant {
+        SlashPool storage p = slashPools[slashId];
+        if (index >= MAX_COMMITTEE) revert NoSlashReward(slashId, index);
+        uint16 bit = uint16(1 << index);
+        if (p.honest & bit == 0 || p.claimed & bit != 0) revert NoSlashReward(slashId, index);
+        _checkCommittee(p.datasetId, p.version, m);
+        p.claimed |= bit;
+        address nodeId = m.committee[index];
+        address op = nodes[nodeId].operator;
+        credits[op] += p.perMember;
+        emit SlashRewardClaimed(slashId, nodeId, op, p.perMember);
     }
 
     function _live(NodeStatus s) private pure returns (bool) {
@@ -739,9 +771,14 @@ contract Confide {
         if (q.status == QueryStatus.None) revert UnknownQuery(queryId);
     }
 
-    function _checkCommittee(uint256 datasetId, uint32 version, address[] calldata committee) private view {
-        if (keccak256(abi.encodePacked(committee)) != committeeHashAt[datasetId][version] || committee.length == 0)
+    function _checkCommittee(uint256 datasetId, uint32 version, Members calldata m) private view {
+        if (m.committee.length == 0 || membersHash(m.committee, m.partitionsHash) != membersHashAt[datasetId][version])
             revert CommitteeMismatch(datasetId, version);
+    }
+
+    /// keccak256(abi.encode(keccak256(abi.encodePacked(committee)), partitionsHash)).
+    function membersHash(address[] calldata committee, bytes32 partitionsHash) public pure returns (bytes32) {
+        return keccak256(abi.encode(keccak256(abi.encodePacked(committee)), partitionsHash));
     }
 
     /// New committee: 1..16 active nodes in strictly increasing address order, t ≥ 1 and 2t < n.

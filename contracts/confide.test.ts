@@ -22,7 +22,9 @@ import {
   isQueryAuthorised,
   isRegisteredNode,
   opDigest,
-  packedAddressesHash,
+  members,
+  membersHash,
+  type Members,
   queryHash,
   shareDigest,
   type ConfideWallet,
@@ -47,6 +49,7 @@ let researcher: ConfideWallet;
 let stranger: ConfideWallet;
 let nodes: NodeInfo[]; // sorted by id; nodes[0..4] form dataset 1's committee, nodes[5] is spare
 let committee: Address[];
+let M: Members;
 let roots: Hex[];
 const DS = 1n;
 const FEE = parseEther('0.05');
@@ -78,7 +81,7 @@ async function request(w: ConfideWallet = researcher, fee = FEE, kind = 0) {
 }
 
 async function post(q: bigint, i: number, commitment: Hex = keccak256(`0x0${i}`)) {
-  return f.tx(nodes[i]!.op, 'postResult', [q, committee, i, commitment]);
+  return f.tx(nodes[i]!.op, 'postResult', [q, M, i, commitment]);
 }
 
 function rootsFor(c: readonly Address[]): Hex[] {
@@ -93,6 +96,7 @@ beforeAll(async () => {
   nodes = ns.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   committee = nodes.slice(0, 5).map((n) => n.id);
   roots = rootsFor(committee);
+  M = members(committee, roots);
   await f.tx(owner, 'registerDataset', [keccak256('0xabcd'), 1000, 2, committee, roots]);
   const now = await f.now();
   await f.tx(owner, 'grant', [DS, researcher.account.address, 0b101, 10, 3, now + 30n * 86_400n]);
@@ -434,7 +438,6 @@ describe('datasets', () => {
       size: number;
       version: number;
       rowCount: number;
-      partitionsHash: Hex;
     }>('getDataset', [2n]);
     expect(d).toMatchObject({
       owner: owner.account.address,
@@ -443,16 +446,17 @@ describe('datasets', () => {
       version: 1,
       rowCount: 42,
     });
-    expect(d.partitionsHash).toBe(
-      keccak256(
-        `0x${roots
-          .slice(0, 3)
-          .map((x) => x.slice(2))
-          .join('')}`,
-      ),
+    const rootsHash = keccak256(
+      `0x${roots
+        .slice(0, 3)
+        .map((x) => x.slice(2))
+        .join('')}`,
     );
-    expect(await f.read<Hex>('committeeHashAt', [2n, 1])).toBe(
-      packedAddressesHash(committee.slice(0, 3)),
+    expect(await f.read<Hex>('membersHashAt', [2n, 1])).toBe(
+      await f.read<Hex>('membersHash', [committee.slice(0, 3), rootsHash]),
+    );
+    expect(await f.read<Hex>('membersHashAt', [2n, 1])).toBe(
+      membersHash(members(committee.slice(0, 3), roots.slice(0, 3))),
     );
     expect(await f.read<bigint>('datasetCount')).toBe(2n);
   });
@@ -533,7 +537,11 @@ describe('datasets', () => {
 
   it('re-shares by the owner and bumps the version', async () => {
     const next = nodes.slice(1, 6).map((n) => n.id);
-    const emptyApproval = { committee: [], signerIndexes: [], signatures: [] };
+    const emptyApproval = {
+      members: { committee: [], partitionsHash: keccak256('0x') },
+      signerIndexes: [],
+      signatures: [],
+    };
     const r = await f.tx(owner, 'reshare', [DS, 2, next, rootsFor(next), emptyApproval]);
     expect(r.events).toEqual([
       {
@@ -548,7 +556,9 @@ describe('datasets', () => {
         },
       },
     ]);
-    expect(await f.read<Hex>('committeeHashAt', [DS, 2])).toBe(packedAddressesHash(next));
+    expect(await f.read<Hex>('membersHashAt', [DS, 2])).toBe(
+      membersHash(members(next, rootsFor(next))),
+    );
     expect((await f.read<{ version: number }>('getDataset', [DS])).version).toBe(2);
     await f.expectRevert(
       owner,
@@ -571,7 +581,7 @@ describe('datasets', () => {
     const nextRoots = rootsFor(next);
     const digest = await f.read<Hex>('reshareDigest', [DS, 1, 2, next, nextRoots]);
     const sig = (i: number) => signDigest(nodes[i]!.key, digest);
-    const ok = { committee, signerIndexes: [0, 2, 4], signatures: [sig(0), sig(2), sig(4)] };
+    const ok = { members: M, signerIndexes: [0, 2, 4], signatures: [sig(0), sig(2), sig(4)] };
     await f.expectRevert(
       stranger,
       'reshare',
@@ -627,7 +637,7 @@ describe('datasets', () => {
     await f.expectRevert(
       stranger,
       'reshare',
-      [DS, 2, next, nextRoots, { ...ok, committee: next }],
+      [DS, 2, next, nextRoots, { ...ok, members: members(next, nextRoots) }],
       'CommitteeMismatch',
       [DS, 1],
     );
@@ -736,7 +746,7 @@ describe('queries', () => {
       queryId: 1n,
       queryHash: QH,
       nodeId: committee[0]!,
-      committee,
+      members: M,
     });
     expect(a).toMatchObject({
       ok: true,
@@ -865,7 +875,7 @@ describe('queries', () => {
     await f.expectRevert(
       nodes[0]!.op,
       'postResult',
-      [q, committee, 0, keccak256('0x01')],
+      [q, M, 0, keccak256('0x01')],
       'GrantNoLongerValid',
       [q],
     );
@@ -900,7 +910,7 @@ describe('queries', () => {
       chain: researcher.chain,
       transport: http(f.anvil.rpcUrl),
     });
-    await f.tx(keyWallet, 'postResult', [q, committee, 1, c(1)]);
+    await f.tx(keyWallet, 'postResult', [q, M, 1, c(1)]);
     expect(await f.read<Hex>('resultOf', [q, n1.id])).toBe(c(1));
     await post(q, 2);
     await post(q, 3);
@@ -926,48 +936,32 @@ describe('queries', () => {
       q,
       nodes[5]!.id,
     ]);
-    await f.expectRevert(nodes[0]!.op, 'postResult', [q, committee, 0, c(0)], 'QueryNotOpen', [
-      q,
-      3,
-    ]);
+    await f.expectRevert(nodes[0]!.op, 'postResult', [q, M, 0, c(0)], 'QueryNotOpen', [q, 3]);
   });
 
   it('rejects bad result posts', async () => {
     const q = await request();
     const op0 = nodes[0]!.op;
+    await f.expectRevert(op0, 'postResult', [99n, M, 0, keccak256('0x01')], 'UnknownQuery', [99n]);
+    await f.expectRevert(op0, 'postResult', [q, M, 0, `0x${'00'.repeat(32)}`], 'ZeroCommitment');
     await f.expectRevert(
       op0,
       'postResult',
-      [99n, committee, 0, keccak256('0x01')],
-      'UnknownQuery',
-      [99n],
-    );
-    await f.expectRevert(
-      op0,
-      'postResult',
-      [q, committee, 0, `0x${'00'.repeat(32)}`],
-      'ZeroCommitment',
-    );
-    await f.expectRevert(
-      op0,
-      'postResult',
-      [q, committee.slice(0, 4), 0, keccak256('0x01')],
+      [q, members(committee.slice(0, 4), roots.slice(0, 4)), 0, keccak256('0x01')],
       'CommitteeMismatch',
       [DS, 1],
     );
-    await f.expectRevert(
-      op0,
-      'postResult',
-      [q, committee, 7, keccak256('0x01')],
-      'NotCommitteeMember',
-      [q, 7n, ZERO],
-    );
-    await f.expectRevert(op0, 'postResult', [q, committee, 1, keccak256('0x01')], 'NotNodeSender', [
+    await f.expectRevert(op0, 'postResult', [q, M, 7, keccak256('0x01')], 'NotCommitteeMember', [
+      q,
+      7n,
+      ZERO,
+    ]);
+    await f.expectRevert(op0, 'postResult', [q, M, 1, keccak256('0x01')], 'NotNodeSender', [
       committee[1],
       op0.account.address,
     ]);
     await post(q, 0);
-    await f.expectRevert(op0, 'postResult', [q, committee, 0, keccak256('0x02')], 'AlreadyPosted', [
+    await f.expectRevert(op0, 'postResult', [q, M, 0, keccak256('0x02')], 'AlreadyPosted', [
       q,
       committee[0],
     ]);
@@ -976,7 +970,7 @@ describe('queries', () => {
     await f.expectRevert(
       nodes[1]!.op,
       'postResult',
-      [q, committee, 1, keccak256('0x01')],
+      [q, M, 1, keccak256('0x01')],
       'DeadlinePassed',
       [q, dl],
     );
@@ -995,7 +989,7 @@ describe('queries', () => {
     await f.expectRevert(
       nodes[0]!.op,
       'postResult',
-      [waiting, committee, 0, keccak256('0x01')],
+      [waiting, M, 0, keccak256('0x01')],
       'GrantNoLongerValid',
       [waiting],
     );
@@ -1017,7 +1011,7 @@ describe('queries', () => {
     await f.expectRevert(
       nodes[0]!.op,
       'postResult',
-      [waiting, committee, 0, keccak256('0x01')],
+      [waiting, M, 0, keccak256('0x01')],
       'QueryNotOpen',
       [waiting, 4],
     );
@@ -1082,7 +1076,7 @@ describe('penalties', () => {
     await f.tx(nodes[4]!.op, 'requestLeave', [nodes[4]!.id]); // leaving members are still honest members
     const ev = await equivocation(bad.key, keccak256('0xaa'), keccak256('0xbb'));
     const before = await balance(f.address);
-    const r = await f.tx(stranger, 'slashEquivocation', [ev, committee]);
+    const r = await f.tx(stranger, 'slashEquivocation', [ev, M]);
     const dep = TEST_PARAMS.minDeposit;
     const per = dep / 2n / 4n;
     expect(r.events).toEqual([
@@ -1091,6 +1085,7 @@ describe('penalties', () => {
         args: {
           nodeId: bad.id,
           reporter: stranger.account.address,
+          slashId: 1n,
           kind: 0,
           amount: dep,
           reporterReward: dep - 4n * per,
@@ -1100,24 +1095,46 @@ describe('penalties', () => {
       },
     ]);
     expect(await f.read<bigint>('credits', [stranger.account.address])).toBe(dep - 4n * per);
-    for (const i of [0, 1, 3, 4])
+    // honest members pull their shares (anyone may trigger the credit)
+    expect(await f.read<readonly unknown[]>('slashPools', [1n])).toEqual([per, 0b11011, 0, DS, 1]);
+    await f.expectRevert(stranger, 'claimSlashReward', [1n, M, 2], 'NoSlashReward', [1n, 2n]);
+    await f.expectRevert(stranger, 'claimSlashReward', [1n, M, 16], 'NoSlashReward', [1n, 16n]);
+    await f.expectRevert(stranger, 'claimSlashReward', [9n, M, 0], 'NoSlashReward', [9n, 0n]);
+    await f.expectRevert(
+      stranger,
+      'claimSlashReward',
+      [1n, members(committee.slice(1), roots.slice(1)), 0],
+      'CommitteeMismatch',
+      [DS, 1],
+    );
+    for (const i of [0, 1, 3, 4]) {
+      const c = await f.tx(stranger, 'claimSlashReward', [1n, M, i]);
+      expect(c.events).toEqual([
+        {
+          eventName: 'SlashRewardClaimed',
+          args: {
+            slashId: 1n,
+            nodeId: committee[i],
+            operator: nodes[i]!.op.account.address,
+            amount: per,
+          },
+        },
+      ]);
       expect(await f.read<bigint>('credits', [nodes[i]!.op.account.address])).toBe(per);
+    }
+    await f.expectRevert(stranger, 'claimSlashReward', [1n, M, 0], 'NoSlashReward', [1n, 0n]);
     expect(await f.read<bigint>('credits', [bad.op.account.address])).toBe(0n);
     expect((await f.read<{ status: number; deposit: bigint }>('getNode', [bad.id])).status).toBe(4);
     expect(await balance(f.address)).toBe(before);
     expect(await isRegisteredNode(f.pub, f.address, bad.pubkey)).toBe(false);
-    await f.expectRevert(stranger, 'slashEquivocation', [ev, committee], 'NotSlashable', [bad.id]);
+    await f.expectRevert(stranger, 'slashEquivocation', [ev, M], 'NotSlashable', [bad.id]);
     // a slashed member can no longer post and is not counted as honest in later slashes
     const q = await request();
-    await f.expectRevert(
-      bad.op,
-      'postResult',
-      [q, committee, 2, keccak256('0x01')],
-      'NodeNotActive',
-      [bad.id],
-    );
+    await f.expectRevert(bad.op, 'postResult', [q, M, 2, keccak256('0x01')], 'NodeNotActive', [
+      bad.id,
+    ]);
     const ev2 = await equivocation(nodes[0]!.key, keccak256('0x01'), keccak256('0x02'));
-    const r2 = await f.tx(stranger, 'slashEquivocation', [ev2, committee]);
+    const r2 = await f.tx(stranger, 'slashEquivocation', [ev2, M]);
     expect(r2.events[0]!.args.honestMembers).toBe(3n);
   });
 
@@ -1126,14 +1143,14 @@ describe('penalties', () => {
     await f.expectRevert(
       stranger,
       'slashEquivocation',
-      [await equivocation(k, keccak256('0xaa'), keccak256('0xaa')), committee],
+      [await equivocation(k, keccak256('0xaa'), keccak256('0xaa')), M],
       'NoConflict',
     );
     const other = nodes[3]!.key;
     await f.expectRevert(
       stranger,
       'slashEquivocation',
-      [await equivocation(k, keccak256('0xaa'), keccak256('0xbb'), other), committee],
+      [await equivocation(k, keccak256('0xaa'), keccak256('0xbb'), other), M],
       'SignerMismatch',
       [nodes[1]!.id, nodes[3]!.id],
     );
@@ -1141,7 +1158,7 @@ describe('penalties', () => {
     await f.expectRevert(
       stranger,
       'slashEquivocation',
-      [await equivocation(unknown, keccak256('0xaa'), keccak256('0xbb')), committee],
+      [await equivocation(unknown, keccak256('0xaa'), keccak256('0xbb')), M],
       'UnknownNode',
       [keyAddress(compressedPublicKey(unknown))],
     );
@@ -1149,19 +1166,19 @@ describe('penalties', () => {
     await f.expectRevert(
       stranger,
       'slashEquivocation',
-      [ev, committee.slice(1)],
+      [ev, members(committee.slice(1), roots.slice(1))],
       'CommitteeMismatch',
       [DS, 1],
     );
     await f.expectRevert(
       stranger,
       'slashEquivocation',
-      [{ ...ev, sigB: '0x1234' }, committee],
+      [{ ...ev, sigB: '0x1234' }, M],
       'InvalidSignature',
     );
     // a signature moved to another payload recovers to some other address: not the same signer
     const moved = { ...ev, payloadB: keccak256('0xcc') };
-    await f.expectRevert(stranger, 'slashEquivocation', [moved, committee], 'SignerMismatch');
+    await f.expectRevert(stranger, 'slashEquivocation', [moved, M], 'SignerMismatch');
     expect((await f.read<{ status: number }>('getNode', [nodes[1]!.id])).status).toBe(1);
   });
 
@@ -1174,7 +1191,7 @@ describe('penalties', () => {
       await popFor(key2, n.op.account.address),
     ]);
     const ev = await equivocation(n.key, keccak256('0xaa'), keccak256('0xbb'));
-    const r = await f.tx(stranger, 'slashEquivocation', [ev, committee]);
+    const r = await f.tx(stranger, 'slashEquivocation', [ev, M]);
     expect(r.events[0]!.args.nodeId).toBe(n.id);
   });
 
@@ -1188,7 +1205,7 @@ describe('penalties', () => {
     await f.expectRevert(
       researcher,
       'slashBadResult',
-      [q, bytesToHex(share), sign(nodes[3]!.key, share), committee],
+      [q, bytesToHex(share), sign(nodes[3]!.key, share), M],
       'ShareMatchesCommitment',
       [q, committee[3]],
     );
@@ -1196,14 +1213,14 @@ describe('penalties', () => {
     await f.expectRevert(
       researcher,
       'slashBadResult',
-      [q, bytesToHex(share), sign(nodes[1]!.key, share), committee],
+      [q, bytesToHex(share), sign(nodes[1]!.key, share), M],
       'NoResultPosted',
       [q, committee[1]],
     );
     await f.expectRevert(
       researcher,
       'slashBadResult',
-      [55n, bytesToHex(share), sign(nodes[3]!.key, share), committee],
+      [55n, bytesToHex(share), sign(nodes[3]!.key, share), M],
       'UnknownQuery',
       [55n],
     );
@@ -1211,7 +1228,7 @@ describe('penalties', () => {
     await f.expectRevert(
       researcher,
       'slashBadResult',
-      [q, bytesToHex(share), sign(stray, share), committee],
+      [q, bytesToHex(share), sign(stray, share), M],
       'UnknownNode',
       [keyAddress(compressedPublicKey(stray))],
     );
@@ -1220,7 +1237,7 @@ describe('penalties', () => {
       q,
       bytesToHex(lie),
       sign(nodes[3]!.key, lie),
-      committee,
+      M,
     ]);
     expect(r.events[0]).toMatchObject({
       eventName: 'NodeSlashed',

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keccak256, type Address, type Hex } from 'viem';
 import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../src/chain/keys';
-import { opDigest, type ConfideWallet } from '../src/chain/confide';
+import { members, opDigest, type ConfideWallet, type Members } from '../src/chain/confide';
 import { setupFixture, TEST_PARAMS, type Fixture } from './fixture';
 
 const PORT = 18546;
@@ -41,6 +41,14 @@ interface MDataset {
   owner: ConfideWallet;
   committee: Address[];
   t: number;
+  m: Members;
+}
+interface MPool {
+  id: bigint;
+  ds: MDataset;
+  per: bigint;
+  honest: Set<number>;
+  claimed: Set<number>;
 }
 interface MGrant {
   kinds: number;
@@ -125,11 +133,21 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
       spec.committee,
       spec.committee.map((a) => keccak256(a)),
     ]);
-    datasets.push({ id: BigInt(i + 1), owner, ...spec });
+    datasets.push({
+      id: BigInt(i + 1),
+      owner,
+      ...spec,
+      m: members(
+        spec.committee,
+        spec.committee.map((a) => keccak256(a)),
+      ),
+    });
   }
   const grants = new Map<string, MGrant>();
   const gkey = (ds: MDataset, r: ConfideWallet) => `${ds.id}:${r.account.address}`;
   const queries: MQuery[] = [];
+  const pools: MPool[] = [];
+  let slashes = 0n;
   const encKey = compressedPublicKey(randomNodeKey());
   const live = (s: NodeSt) => s === 'Active' || s === 'Leaving';
   const near = (ts: bigint, boundary: bigint) => ts >= boundary - 2n && ts <= boundary + 2n;
@@ -145,6 +163,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
     let sum = 0n;
     for (const n of nodes) sum += n.deposit;
     for (const v of credits.values()) sum += v;
+    for (const p of pools) sum += p.per * BigInt(p.honest.size - p.claimed.size);
     for (const q of queries) {
       if (q.status === 'Requested' || q.status === 'Running') sum += q.fee;
       if (q.status === 'Completed')
@@ -219,6 +238,8 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         'leave',
         'exit',
         'slash',
+        'claimSlash',
+        'claimSlash',
       ] as const),
     ]);
     let outcome = 'skip';
@@ -310,7 +331,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         else if (q.posted.includes(n.id)) outcome = 'AlreadyPosted';
         else if (q.status === 'Requested' && !grantValid(q, ts)) outcome = 'GrantNoLongerValid';
         else outcome = 'ok';
-        await attempt(outcome, n.op, 'postResult', [q.id, q.ds.committee, idx, keccak256(n.id)]);
+        await attempt(outcome, n.op, 'postResult', [q.id, q.ds.m, idx, keccak256(n.id)]);
         if (outcome === 'ok') {
           q.status = 'Running';
           q.posted.push(n.id);
@@ -401,6 +422,18 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         }
         break;
       }
+      case 'claimSlash': {
+        if (!pools.length) break;
+        const p = pick(pools);
+        const idx = int(0, p.ds.committee.length - 1);
+        outcome = p.honest.has(idx) && !p.claimed.has(idx) ? 'ok' : 'NoSlashReward';
+        await attempt(outcome, reporter, 'claimSlashReward', [p.id, p.ds.m, idx]);
+        if (outcome === 'ok') {
+          p.claimed.add(idx);
+          credit(byId(p.ds.committee[idx]!).op.account.address, p.per);
+        }
+        break;
+      }
       case 'slash': {
         if (rnd() < 0.75) break;
         const ds = pick(datasets);
@@ -425,18 +458,21 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
           ),
         };
         outcome = live(n.status) && n.deposit > 0n ? 'ok' : 'NotSlashable';
-        await attempt(outcome, reporter, 'slashEquivocation', [ev, ds.committee]);
+        await attempt(outcome, reporter, 'slashEquivocation', [ev, ds.m]);
         if (outcome === 'ok') {
           const amount = n.deposit;
           n.deposit = 0n;
           n.status = 'Slashed';
-          const honest = ds.committee.filter((id) => id !== n.id && live(byId(id).status));
+          const honest = new Set(
+            ds.committee.flatMap((id, i) => (id !== n.id && live(byId(id).status) ? [i] : [])),
+          );
+          slashes += 1n;
           let rep = (amount * BigInt(TEST_PARAMS.reporterBps)) / 10_000n;
-          if (honest.length === 0) rep = amount;
+          if (honest.size === 0) rep = amount;
           else {
-            const per = (amount - rep) / BigInt(honest.length);
-            rep = amount - per * BigInt(honest.length);
-            for (const id of honest) credit(byId(id).op.account.address, per);
+            const per = (amount - rep) / BigInt(honest.size);
+            rep = amount - per * BigInt(honest.size);
+            pools.push({ id: slashes, ds, per, honest, claimed: new Set() });
           }
           credit(reporter.account.address, rep);
         }
@@ -481,6 +517,14 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         q.claimed.add(id);
         credit(byId(id).op.account.address, q.fee / BigInt(q.posted.length));
       }
+    }
+  }
+  for (const p of pools) {
+    for (const idx of p.honest) {
+      if (p.claimed.has(idx)) continue;
+      await send(reporter, 'claimSlashReward', [p.id, p.ds.m, idx]);
+      p.claimed.add(idx);
+      credit(byId(p.ds.committee[idx]!).op.account.address, p.per);
     }
   }
   for (const n of nodes) {

@@ -178,6 +178,31 @@ export async function registerDataset(
   return { datasetId: eventArg<bigint>(receipt, 'DatasetRegistered', 'datasetId'), receipt };
 }
 
+/** A dataset version's members as the contract takes them (committee + hash of partition roots). */
+export interface Members {
+  committee: readonly Address[];
+  partitionsHash: Hex;
+}
+
+/** keccak256(abi.encodePacked(bytes32[])) — the contract's hash of the partition roots. */
+export function packedRootsHash(roots: readonly Hex[]): Hex {
+  return keccak256(`0x${roots.map((r) => r.slice(2)).join('')}`);
+}
+
+export function members(committee: readonly Address[], roots: readonly Hex[]): Members {
+  return { committee, partitionsHash: packedRootsHash(roots) };
+}
+
+/** keccak256(abi.encode(keccak256(abi.encodePacked(committee)), partitionsHash)) — `membersHashAt`. */
+export function membersHash(m: Members): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: 'bytes32' }, { type: 'bytes32' }],
+      [packedAddressesHash(m.committee), m.partitionsHash],
+    ),
+  );
+}
+
 /** Latest committee, partition roots, threshold and version of a dataset, read from its events. */
 export async function datasetCommittee(
   pub: PublicClient,
@@ -295,9 +320,9 @@ export async function postResult(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
-  r: { queryId: bigint; committee: readonly Address[]; index: number; commitment: Hex },
+  r: { queryId: bigint; members: Members; index: number; commitment: Hex },
 ) {
-  return send(wallet, pub, address, 'postResult', [r.queryId, r.committee, r.index, r.commitment]);
+  return send(wallet, pub, address, 'postResult', [r.queryId, r.members, r.index, r.commitment]);
 }
 
 export async function withdraw(wallet: ConfideWallet, pub: PublicClient, address: Address) {
@@ -343,7 +368,7 @@ const AUTH_CODES = ['UNKNOWN_QUERY', 'NOT_OPEN', 'DEADLINE_PASSED', 'GRANT_INVAL
 export async function isQueryAuthorised(
   pub: PublicClient,
   address: Address,
-  r: { queryId: bigint; queryHash: Hex; nodeId?: Address; committee?: readonly Address[] },
+  r: { queryId: bigint; queryHash: Hex; nodeId?: Address; members?: Members },
 ): Promise<AuthorisationResult> {
   const [code, q, minFee] = await Promise.all([
     pub.readContract({
@@ -377,16 +402,16 @@ export async function isQueryAuthorised(
     };
   }
   if (r.nodeId !== undefined) {
-    const committee = r.committee ?? (await committeeAt(pub, address, q.datasetId, q.version));
+    const m = r.members ?? (await membersAt(pub, address, q.datasetId, q.version));
     const hash = await pub.readContract({
       address,
       abi: confideAbi,
-      functionName: 'committeeHashAt',
+      functionName: 'membersHashAt',
       args: [q.datasetId, q.version],
     });
     if (
-      packedAddressesHash(committee) !== hash ||
-      !committee.some((m) => m.toLowerCase() === r.nodeId!.toLowerCase())
+      membersHash(m) !== hash ||
+      !m.committee.some((a) => a.toLowerCase() === r.nodeId!.toLowerCase())
     ) {
       return {
         ok: false,
@@ -415,12 +440,13 @@ export async function isQueryAuthorised(
   };
 }
 
-async function committeeAt(
+/** The members of a dataset version, read from its events. */
+export async function membersAt(
   pub: PublicClient,
   address: Address,
   datasetId: bigint,
   version: number,
-): Promise<Address[]> {
+): Promise<Members> {
   if (version === 1) {
     const reg = await pub.getContractEvents({
       address,
@@ -429,7 +455,7 @@ async function committeeAt(
       args: { datasetId },
       fromBlock: 0n,
     });
-    return [...(reg[0]?.args.committee ?? [])];
+    return members([...(reg[0]?.args.committee ?? [])], [...(reg[0]?.args.partitionRoots ?? [])]);
   }
   const re = await pub.getContractEvents({
     address,
@@ -438,7 +464,8 @@ async function committeeAt(
     args: { datasetId },
     fromBlock: 0n,
   });
-  return [...(re.find((e) => e.args.version === version)?.args.committee ?? [])];
+  const e = re.find((x) => x.args.version === version);
+  return members([...(e?.args.committee ?? [])], [...(e?.args.partitionRoots ?? [])]);
 }
 
 /** keccak256(abi.encodePacked(address[])) — how the contract commits to a committee. */
