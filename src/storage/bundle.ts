@@ -213,12 +213,17 @@ export function peekBundleHeader(
   };
 }
 
-/** Decrypts and checks a bundle addressed to this node for the expected dataset, version and member. */
-export async function openShareBundle(
+/** Decrypts a bundle chunk by chunk, checking it is for the expected dataset, version and member. */
+export async function openShareBundleStream(
   sealed: Uint8Array,
   recipientSecretKey: Uint8Array,
   expect: BundleContext,
-): Promise<ShareBundle> {
+  onChunk: (
+    columnIndex: number,
+    chunkIndex: number,
+    shares: BigUint64Array,
+  ) => void | Promise<void>,
+): Promise<OpenedBundleInfo> {
   const h = peekBundleHeader(sealed);
   if (
     h.datasetId !== expect.datasetId ||
@@ -317,13 +322,12 @@ export async function openShareBundle(
       'BUNDLE_MALFORMED',
       `share bundle: metadata implies ${expectedFrames} frames, header says ${h.frames}`,
     );
-  const columns = meta.columns.map((c) => ({ name: c.name, shares: new BigUint64Array(c.rows) }));
   let i = 1;
-  for (let ci = 0; ci < columns.length; ci++) {
-    const col = columns[ci]!;
-    for (let k = 0; k * cs < col.shares.length; k++, i++) {
+  for (let ci = 0; ci < meta.columns.length; ci++) {
+    const col = meta.columns[ci]!;
+    for (let k = 0; k * cs < col.rows; k++, i++) {
       const plain = await open(i);
-      const n = Math.min(cs, col.shares.length - k * cs);
+      const n = Math.min(cs, col.rows - k * cs);
       const pdv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
       if (
         plain.length !== 6 + 8 * n ||
@@ -335,15 +339,18 @@ export async function openShareBundle(
           `share bundle: frame ${i} is not column ${ci} chunk ${k}`,
         );
       }
-      shareBytes(col.shares.subarray(k * cs, k * cs + n)).set(plain.subarray(6));
+      const shares = new BigUint64Array(n);
+      shareBytes(shares).set(plain.subarray(6));
       plain.fill(0);
-    }
-    for (let j = 0; j < col.shares.length; j++) {
-      if (col.shares[j]! >= FIELD_P)
-        throw new StorageError(
-          'BUNDLE_MALFORMED',
-          `share bundle: column ${col.name} share ${j} is not reduced mod p`,
-        );
+      for (let j = 0; j < n; j++) {
+        if (shares[j]! >= FIELD_P) {
+          throw new StorageError(
+            'BUNDLE_MALFORMED',
+            `share bundle: column ${col.name} share ${k * cs + j} is not reduced mod p`,
+          );
+        }
+      }
+      await onChunk(ci, k, shares);
     }
   }
   if (off !== sealed.length)
@@ -356,6 +363,43 @@ export async function openShareBundle(
     version: h.version,
     memberIndex: h.memberIndex,
     chunkSize: cs,
+    columns: meta.columns,
+  };
+}
+
+export interface OpenedBundleInfo extends BundleContext {
+  chunkSize: number;
+  columns: { name: string; rows: number }[];
+}
+
+/**
+ * Decrypts and checks a bundle addressed to this node for the expected dataset, version and member,
+ * into memory. `openShareBundleStream` hands over chunk by chunk instead (lower peak memory): its
+ * chunks are only trustworthy once it has resolved (the last frames are checked last).
+ */
+export async function openShareBundle(
+  sealed: Uint8Array,
+  recipientSecretKey: Uint8Array,
+  expect: BundleContext,
+): Promise<ShareBundle> {
+  const parts: BigUint64Array[][] = [];
+  const info = await openShareBundleStream(sealed, recipientSecretKey, expect, (ci, _k, shares) => {
+    (parts[ci] ??= []).push(shares);
+  });
+  const columns = info.columns.map((c, ci) => {
+    const out = new BigUint64Array(c.rows);
+    let o = 0;
+    for (const part of parts[ci] ?? []) {
+      out.set(part, o);
+      o += part.length;
+    }
+    return { name: c.name, shares: out };
+  });
+  return {
+    datasetId: info.datasetId,
+    version: info.version,
+    memberIndex: info.memberIndex,
+    chunkSize: info.chunkSize,
     columns,
   };
 }

@@ -80,7 +80,9 @@ export {
 export {
   sealShareBundle,
   openShareBundle,
+  openShareBundleStream,
   peekBundleHeader,
+  type OpenedBundleInfo,
   type BundleContext,
   type ShareBundle,
 } from './bundle';
@@ -94,6 +96,7 @@ export {
 } from './receipt';
 export {
   shareAndSeal,
+  uploadDataset,
   acceptShareBundle,
   collectReceipts,
   newNodeKey,

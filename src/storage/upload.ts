@@ -12,7 +12,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { Field, share, cryptoRng, type Rng } from '../mpc/index';
 import { fromHex, toHex } from './bytes';
-import { openShareBundle, sealShareBundle, type BundleContext } from './bundle';
+import { openShareBundleStream, sealShareBundle, type BundleContext } from './bundle';
 import { StorageError } from './errors';
 import { signReceipt, verifyReceipt, type Receipt } from './receipt';
 import type { AcceptedDataset } from './schema';
@@ -40,7 +40,7 @@ export interface SealedForMember {
 }
 
 export interface UploadProgress {
-  phase: 'share' | 'seal';
+  phase: 'share' | 'seal' | 'send';
   done: number;
   total: number;
 }
@@ -95,7 +95,8 @@ export async function shareAndSeal(
 /**
  * Member side: decrypt a bundle addressed to this node, check it is for the expected dataset,
  * version and member index, store it as the new current version, and sign a receipt over the
- * partition's Merkle root.
+ * partition's Merkle root. A bundle that fails part-way leaves only staged chunks, which are never
+ * read and are dropped by the next commit.
  */
 export async function acceptShareBundle(
   store: ShareStore,
@@ -104,9 +105,22 @@ export async function acceptShareBundle(
   expect: BundleContext,
   meta: Record<string, string | number> = {},
 ): Promise<{ manifest: PartitionManifest; receipt: Receipt }> {
-  const bundle = await openShareBundle(sealed, nodeSecretKey, expect);
-  const manifest = await store.writePartition({ ...bundle, meta });
-  for (const col of bundle.columns) col.shares.fill(0n);
+  // Stream: each decrypted chunk is staged (never current), then one commit flips the pointer
+  // only after the whole bundle authenticated. Peak memory ~ the sealed bundle plus one chunk.
+  const info = await openShareBundleStream(sealed, nodeSecretKey, expect, async (ci, k, shares) => {
+    await store.stageChunk(expect.datasetId, expect.version, ci, k, shares);
+    shares.fill(0n);
+  });
+  const manifest = await store.commitPartition(
+    {
+      datasetId: info.datasetId,
+      version: info.version,
+      memberIndex: info.memberIndex,
+      chunkSize: info.chunkSize,
+      meta,
+    },
+    info.columns,
+  );
   const receipt = signReceipt(
     {
       datasetId: manifest.datasetId,
@@ -158,6 +172,48 @@ export function collectReceipts(target: UploadTarget, receipts: readonly Receipt
     );
   }
   return roots as string[];
+}
+
+/**
+ * The owner's whole upload, framework-free: share and seal, hand each member its bundle through
+ * `send` (the mesh; resolves with the member's receipt), and return the c Merkle roots in member
+ * order once every receipt checks out — only then may the dataset be registered on chain.
+ * Run it in a worker; `onProgress` drives the progress bar.
+ */
+export async function uploadDataset(
+  data: AcceptedDataset,
+  target: UploadTarget,
+  send: (memberIndex: number, sealed: Uint8Array) => Promise<Receipt>,
+  opts: { field?: Field; rng?: Rng; onProgress?: (p: UploadProgress) => void } = {},
+): Promise<{ roots: string[]; receipts: Receipt[] }> {
+  const sealed = await shareAndSeal(data, target, opts);
+  let done = 0;
+  const settled = await Promise.allSettled(
+    sealed.map(async (s) => {
+      const r = await send(s.memberIndex, s.sealed);
+      opts.onProgress?.({ phase: 'send', done: ++done, total: sealed.length });
+      return r;
+    }),
+  );
+  const receipts: Receipt[] = [];
+  const failures: string[] = [];
+  settled.forEach((r, j) => {
+    if (r.status === 'fulfilled') receipts.push(r.value);
+    else
+      failures.push(
+        `member ${j}: ${r.reason instanceof Error ? r.reason.message : String(r.reason)}`,
+      );
+  });
+  if (failures.length) {
+    throw new StorageError(
+      'RECEIPT_INVALID',
+      `dataset ${target.datasetId.slice(0, 16)}… not stored by every member: ${failures.join('; ')}`,
+      {
+        datasetId: target.datasetId,
+      },
+    );
+  }
+  return { roots: collectReceipts(target, receipts), receipts };
 }
 
 /** A fresh node key pair (for node consoles and tests); the secret never leaves the node. */

@@ -1,0 +1,131 @@
+import 'fake-indexeddb/auto';
+import { describe, expect, it } from 'vitest';
+import { Field, reconstruct, seededRng } from '../../src/mpc/index';
+import { parseCsv } from '../../src/storage/csv';
+import { IdbShareStore } from '../../src/storage/idb-store';
+import { acceptValidation, inferSchema, validateAndEncode } from '../../src/storage/schema';
+import {
+  acceptShareBundle,
+  newNodeKey,
+  shareAndSeal,
+  uploadDataset,
+} from '../../src/storage/upload';
+import { DS1 } from './helpers';
+
+const F = new Field();
+
+function dataset(rows: number) {
+  const lines = ['a,b'];
+  for (let i = 0; i < rows; i++) lines.push(`${i - 50},${(i * 37) % 1000}`);
+  const csv = parseCsv(lines.join('\n'));
+  return acceptValidation(validateAndEncode(csv, inferSchema(csv).schema), {
+    dropRejectedRows: false,
+  });
+}
+
+describe('upload orchestration', () => {
+  it('uploadDataset: 3 members store via streamed staging and return receipts; roots match the stores', async () => {
+    const keys = [newNodeKey(), newNodeKey(), newNodeKey()];
+    const stores = await Promise.all(keys.map((_, j) => IdbShareStore.open(`upload-${j}`)));
+    const data = dataset(300);
+    const target = {
+      datasetId: DS1,
+      version: 1,
+      t: 1,
+      chunkSize: 64,
+      members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
+    };
+    const phases: string[] = [];
+    const { roots } = await uploadDataset(
+      data,
+      target,
+      async (j, sealed) =>
+        (
+          await acceptShareBundle(stores[j]!, sealed, keys[j]!.secretKey, {
+            datasetId: DS1,
+            version: 1,
+            memberIndex: j,
+          })
+        ).receipt,
+      {
+        field: F,
+        rng: seededRng(5),
+        onProgress: (p) => phases.push(`${p.phase}:${p.done}/${p.total}`),
+      },
+    );
+    expect(phases).toEqual([
+      'share:1/2',
+      'share:2/2',
+      'seal:1/3',
+      'seal:2/3',
+      'seal:3/3',
+      'send:1/3',
+      'send:2/3',
+      'send:3/3',
+    ]);
+    for (let j = 0; j < 3; j++) {
+      const m = (await stores[j]!.getManifest(DS1))!;
+      expect(m.merkleRoot).toBe(roots[j]);
+      expect(m.columns.map((c) => c.chunks.length)).toEqual([5, 5]);
+    }
+    const a = reconstruct(
+      F,
+      [await stores[0]!.readColumn(DS1, 'a'), await stores[2]!.readColumn(DS1, 'a')],
+      [0, 2],
+    );
+    expect(a).toEqual(data.columns[0]!.values);
+    expect(a[0]).toBe(F.p - 50n);
+
+    // A member whose send fails makes the whole upload fail with its index: nothing to register.
+    await expect(
+      uploadDataset(data, { ...target, version: 2 }, async (j, sealed) => {
+        if (j === 1) throw new Error('peer gone');
+        return (
+          await acceptShareBundle(stores[j]!, sealed, keys[j]!.secretKey, {
+            datasetId: DS1,
+            version: 2,
+            memberIndex: j,
+          })
+        ).receipt;
+      }),
+    ).rejects.toThrow(/RECEIPT_INVALID: .*member 1: peer gone/);
+  });
+
+  it('a bundle whose last frame is tampered stores nothing: the previous version stays current', async () => {
+    const k = newNodeKey();
+    const store = await IdbShareStore.open('upload-tamper');
+    const data = dataset(200);
+    const target = {
+      datasetId: DS1,
+      version: 1,
+      t: 1,
+      chunkSize: 50,
+      members: [k, newNodeKey(), newNodeKey()].map((x, j) => ({
+        memberIndex: j,
+        publicKey: x.publicKey,
+      })),
+    };
+    const [v1] = await shareAndSeal(data, target, { field: F });
+    const { manifest } = await acceptShareBundle(store, v1!.sealed, k.secretKey, {
+      datasetId: DS1,
+      version: 1,
+      memberIndex: 0,
+    });
+    const [v2] = await shareAndSeal(data, { ...target, version: 2 }, { field: F });
+    const bad = v2!.sealed.slice();
+    bad[bad.length - 1]! ^= 0x80;
+    await expect(
+      acceptShareBundle(store, bad, k.secretKey, { datasetId: DS1, version: 2, memberIndex: 0 }),
+    ).rejects.toMatchObject({ code: 'BUNDLE_AUTH' });
+    expect(await store.getManifest(DS1)).toEqual(manifest);
+    expect((await store.verifyPartition(DS1, manifest.merkleRoot)).ok).toBe(true);
+    // The genuine v2 then commits over the staged debris.
+    const { manifest: m2 } = await acceptShareBundle(store, v2!.sealed, k.secretKey, {
+      datasetId: DS1,
+      version: 2,
+      memberIndex: 0,
+    });
+    expect(m2.version).toBe(2);
+    expect((await store.verifyPartition(DS1, m2.merkleRoot)).ok).toBe(true);
+  });
+});
