@@ -99,7 +99,18 @@ export async function runPlan(
 ): Promise<RunPlanResult> {
   // Refused before any computation.
   enforcePolicy(plan.checked, opts.policy);
+  const lengths = new Set([...columns.values()].map((x) => x.v.length));
+  if (lengths.size !== 1) {
+    throw new QueryError(
+      'BAD_INPUT',
+      `runPlan: columns have different lengths (${[...lengths].join(', ')})`,
+    );
+  }
+  // An empty dataset runs as one padding row that the filter excludes (engine vectors are never empty).
+  const empty = [...lengths][0]! === 0;
+  const n = empty ? 1 : [...lengths][0]!;
   const col = (c: ResolvedColumn): Shared => {
+    if (empty) return s.constant(BigUint64Array.of(mod(c.lo)));
     const x = columns.get(c.index);
     if (!x)
       throw new QueryError(
@@ -108,13 +119,6 @@ export async function runPlan(
       );
     return x;
   };
-  const lengths = new Set([...columns.values()].map((x) => x.v.length));
-  if (lengths.size !== 1)
-    throw new QueryError(
-      'BAD_INPUT',
-      `runPlan: columns have different lengths (${[...lengths].join(', ')})`,
-    );
-  const n = [...lengths][0]!;
 
   // 1. shift: x' = x − lo, in [0, 2^bits).
   const shifted = new Map<number, Shared>();
@@ -226,8 +230,12 @@ export async function runPlan(
       }
     }
   };
-  const filterIsTrue = plan.filter.kind === 'const' && plan.filter.value;
-  const filter = filterIsTrue ? undefined : await evalBool(plan.filter);
+  const filterIsTrue = !empty && plan.filter.kind === 'const' && plan.filter.value;
+  const filter = filterIsTrue
+    ? undefined
+    : empty
+      ? s.constant(BigUint64Array.of(0n))
+      : await evalBool(plan.filter);
 
   // 4. group masks m_g = f · Π one-hot.
   const G = plan.groupKeys.length;

@@ -64,7 +64,8 @@ export async function runPlanInMemory(
           for (let i = 0; i < rows; i++) values![j * rows + i] = toField(x[i]!);
         });
       }
-      const all = await s.input(0, values, len);
+      // (An empty dataset deals nothing: the engine's vectors are never empty.)
+      const all = len ? await s.input(0, values, len) : s.constant(new BigUint64Array(0));
       const shared = new Map<number, Shared>();
       cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
       if (!cols.length) {
