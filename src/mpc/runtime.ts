@@ -171,6 +171,19 @@ export class Party {
         );
       }
     }
+    if (!allowGone) {
+      const goneNeeded = from.filter((p) => this.gone.has(p) && !slot.got.has(p));
+      if (goneNeeded.length) {
+        slot.closed = true;
+        const err = new MpcError(
+          'ERR_PEER_GONE',
+          `step ${op} needs part${goneNeeded.length > 1 ? 'ies' : 'y'} ${goneNeeded.join(', ')}, which ${goneNeeded.length > 1 ? 'are' : 'is'} gone`,
+          { suspects: goneNeeded },
+        );
+        this.abort(err);
+        return Promise.reject(err);
+      }
+    }
     return new Promise<Map<number, Vec>>((resolve, reject) => {
       const timer =
         this.timeoutMs > 0
@@ -212,8 +225,9 @@ export class Party {
   abort(err: MpcError): MpcError {
     if (this.abortErr) return this.abortErr;
     this.abortErr = err;
+    // tell everyone, excluded peers included, so that nobody waits for a timeout
     for (const p of this.parties) {
-      if (p === this.self || this.gone.has(p)) continue;
+      if (p === this.self) continue;
       try {
         this.transport.send(p, encodeAbort(this.self, this.session, this.op, `${err.code}`));
       } catch {
@@ -280,7 +294,12 @@ export class Party {
     }
   }
 
+  /** A step failed: the whole computation aborts (every pending step fails with the same error). */
   private failSlot(op: number, err: MpcError): void {
+    if (!this.abortErr) {
+      this.abort(err);
+      return;
+    }
     const slot = this.slots.get(op);
     if (!slot?.waiter) return;
     const w = slot.waiter;

@@ -1,0 +1,177 @@
+/**
+ * A deviating party of every kind is caught in every run, and honest parties never output a wrong
+ * value. The program below is run once honestly to learn its steps; then, for every step, party
+ * MAL tampers with the frames it sends in that step only — consistently (wrong share / wrong king
+ * value / wrong dealing), to one peer only (equivocation), by withholding, or with a malformed frame.
+ */
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeData, FRAME_DATA } from './codec';
+import { MpcError } from './errors';
+import { P, vecFrom } from './field';
+import { runParties, type RunOptions } from './simulate';
+import type { Transport } from './transport';
+import type { Session } from './session';
+
+const N = 6;
+const XS = [3, 1000, 77, 0, 4_000_000_000, 12];
+const YS = [5, 999, 77, 1, 3, 4_000_000_001];
+const EXPECTED = [
+  ...XS.map((x, i) => (BigInt(x) * BigInt(YS[i]!)) % P),
+  ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)),
+];
+
+async function program(s: Session, self: number): Promise<bigint[]> {
+  const x = await s.input(0, self === 0 ? vecFrom(XS) : undefined, N);
+  const y = await s.input(1, self === 1 ? vecFrom(YS) : undefined, N);
+  const prod = await s.mul(x, y);
+  const lt = await s.lt(x, y);
+  return Array.from(await s.open(s.concat([prod, lt])));
+}
+
+type Kind = 'additive' | 'equivocate' | 'withhold' | 'malformed';
+
+function adversary(mal: number, step: number, kind: Kind) {
+  return (party: number, tr: Transport): Transport => {
+    if (party !== mal) return tr;
+    let equivocated = false;
+    return {
+      ...tr,
+      send(to: number, bytes: Uint8Array) {
+        const f = decodeFrame(bytes, mal, tr.n);
+        if (f.type !== FRAME_DATA || f.op !== step) return tr.send(to, bytes);
+        if (kind === 'withhold') return;
+        if (kind === 'malformed') return tr.send(to, bytes.subarray(0, bytes.length - 3));
+        if (f.payload.length === 0) return tr.send(to, bytes);
+        // equivocation: only the first peer that gets a non-empty frame in this step sees a change
+        if (kind === 'equivocate' && equivocated) return tr.send(to, bytes);
+        equivocated = true;
+        const payload = f.payload.slice();
+        payload[0] = (payload[0]! + 1n) % P;
+        return tr.send(to, encodeData(mal, f.session, f.op, [payload]));
+      },
+    };
+  };
+}
+
+async function stepsOf(n: number, t: number, mal: number): Promise<number[]> {
+  const sent = new Set<number>();
+  await runParties(n, { t, rngSeed: 11 }, (s, p) => program(s, p.self));
+  const { results } = await runParties(
+    n,
+    {
+      t,
+      rngSeed: 11,
+      wrapTransport: (party, tr) =>
+        party !== mal
+          ? tr
+          : {
+              ...tr,
+              send(to, bytes) {
+                const f = decodeFrame(bytes, mal, tr.n);
+                if (f.type === FRAME_DATA && f.payload.length > 0) sent.add(f.op);
+                tr.send(to, bytes);
+              },
+            },
+    },
+    (s, p) => program(s, p.self),
+  );
+  for (const r of results) expect(r.ok).toBe(true);
+  return [...sent].sort((a, b) => a - b);
+}
+
+describe.each([
+  [5, 2, 2],
+  [3, 1, 0],
+])('n=%i t=%i, deviating party %i', (n, t, mal) => {
+  it('the honest program gives the plaintext answer', async () => {
+    const { results } = await runParties(n, { t }, (s, p) => program(s, p.self));
+    for (const r of results) expect(r.ok && r.value).toEqual(EXPECTED);
+  });
+
+  for (const kind of ['additive', 'equivocate', 'withhold', 'malformed'] as Kind[]) {
+    it(`${kind}: caught in every step it deviates in; no honest party outputs a wrong value`, async () => {
+      const steps = await stepsOf(n, t, mal);
+      expect(steps.length).toBeGreaterThan(20);
+      const opts: RunOptions = { t, rngSeed: 12, timeoutMs: kind === 'withhold' ? 150 : 5_000 };
+      for (const step of steps) {
+        const { results, parties } = await runParties(
+          n,
+          { ...opts, wrapTransport: adversary(mal, step, kind) },
+          (s, p) => program(s, p.self),
+        );
+        let caught = 0;
+        for (let i = 0; i < n; i++) {
+          if (i === mal) continue;
+          const r = results[i]!;
+          if (r.ok) {
+            // security with (selective) abort: an honest party that finishes has the right answer
+            expect(
+              r.value,
+              `${kind} at step ${step}: honest party ${i} output a wrong value`,
+            ).toEqual(EXPECTED);
+            // a malformed frame in a step that can do without its sender excludes the sender instead
+            if (parties[i]!.incidents.some((inc) => inc.peer === mal)) caught++;
+          } else {
+            expect(r.error, `step ${step}`).toBeInstanceOf(MpcError);
+            caught++;
+          }
+        }
+        // caught in every run: at least one honest party detected the deviation (aborted or excluded it)
+        expect(caught, `${kind} at step ${step}: no honest party noticed`).toBeGreaterThan(0);
+      }
+    }, 120_000);
+  }
+
+  it('a wrong share in the final opening is corrected around and its sender named', async () => {
+    if (n < 5) return; // identification needs m - t - 1 >= 2 shares of redundancy
+    const steps = await stepsOf(n, t, mal);
+    const last = steps[steps.length - 1]!;
+    const { results } = await runParties(
+      n,
+      { t, rngSeed: 13, wrapTransport: adversary(mal, last, 'additive') },
+      (s, p) => program(s, p.self),
+    );
+    for (let i = 0; i < n; i++) {
+      if (i === mal) continue;
+      const r = results[i]!;
+      expect(r.ok).toBe(false);
+      const e = r.ok ? undefined : (r.error as MpcError);
+      expect(e?.code).toBe('ERR_CHEATING');
+      expect(e?.suspects).toEqual([mal]);
+    }
+  });
+});
+
+describe('an inconsistent dealer', () => {
+  it('is caught before its input is used, and named', async () => {
+    const mal = 0;
+    // the dealer gives party 3 a share off the polynomial (first frame of the run it sends with N+1 elements)
+    const wrap = (party: number, tr: Transport): Transport =>
+      party !== mal
+        ? tr
+        : {
+            ...tr,
+            send(to, bytes) {
+              const f = decodeFrame(bytes, mal, tr.n);
+              if (f.type === FRAME_DATA && f.payload.length === N + 1 && to === 3) {
+                const pl = f.payload.slice();
+                pl[2] = (pl[2]! + 5n) % P;
+                return tr.send(to, encodeData(mal, f.session, f.op, [pl]));
+              }
+              tr.send(to, bytes);
+            },
+          };
+    const { results } = await runParties(5, { t: 2, wrapTransport: wrap }, (s, p) =>
+      program(s, p.self),
+    );
+    for (const i of [1, 2, 3, 4]) {
+      const r = results[i]!;
+      expect(r.ok).toBe(false);
+      const e = r.ok ? undefined : (r.error as MpcError);
+      expect(['ERR_CHEATING', 'ERR_ABORTED']).toContain(e?.code);
+    }
+    const direct = results.filter((r) => !r.ok && (r.error as MpcError).code === 'ERR_CHEATING');
+    expect(direct.length).toBeGreaterThan(0);
+    for (const r of direct) expect((r as { error: MpcError }).error.suspects).toEqual([mal]);
+  });
+});

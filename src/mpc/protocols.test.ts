@@ -1,0 +1,163 @@
+/**
+ * Every protocol against the same computation in the clear, over (n, t) in {(3,1), (5,2), (7,3)},
+ * random inputs from a printed seed, on an in-order network and under chaos (random delays and
+ * reordering).
+ */
+import { describe, expect, it } from 'vitest';
+import { Field, P, fromFieldSigned, vecFrom } from './field';
+import { mulRef } from './field-ref';
+import { seededRng } from './rng';
+import { runParties, type RunOptions, type Settled } from './simulate';
+
+const F = new Field();
+const CONFIGS: [number, number][] = [
+  [3, 1],
+  [5, 2],
+  [7, 3],
+];
+const SEED = Number(process.env.MPC_TEST_SEED ?? Date.now() % 1_000_000);
+
+function rand32(seed: number, n: number, bits = 32): number[] {
+  const r = seededRng(seed);
+  const u = new Uint32Array(n);
+  r.fill(new Uint8Array(u.buffer));
+  return Array.from(u, (v) => (bits >= 32 ? v : v & ((1 << bits) - 1)) >>> 0);
+}
+
+function allOk<T>(results: Settled<T>[], ctx: string): T[] {
+  return results.map((r, i) => {
+    if (!r.ok) throw new Error(`${ctx}: party ${i} failed: ${String(r.error)} (seed ${SEED})`);
+    return r.value;
+  });
+}
+
+function expectAgree(outs: BigUint64Array[], ctx: string): BigUint64Array {
+  for (const o of outs)
+    expect(Array.from(o), `${ctx}: parties disagree (seed ${SEED})`).toEqual(Array.from(outs[0]!));
+  return outs[0]!;
+}
+
+describe.each(CONFIGS)('protocols with n=%i t=%i', (n, t) => {
+  const net: RunOptions = { t, rngSeed: SEED };
+  for (const chaos of [false, true]) {
+    const opts: RunOptions = chaos ? { ...net, seed: SEED, maxDelayMs: 2, reorder: true } : net;
+    const label = `n=${n} t=${t}${chaos ? ' chaos' : ''} seed=${SEED}`;
+
+    it(`arithmetic: input, add, mul, dot, affine, open (${chaos ? 'chaos' : 'in order'})`, async () => {
+      const N = 64;
+      const xs = rand32(SEED + 1, N);
+      const ys = rand32(SEED + 2, N);
+      const { results } = await runParties(n, opts, async (s, p) => {
+        const x = await s.input(0, p.self === 0 ? vecFrom(xs) : undefined, N);
+        const y = await s.input(n - 1, p.self === n - 1 ? vecFrom(ys) : undefined, N);
+        const prod = await s.mul(x, y);
+        const d = await s.dot(x, y);
+        const lin = s.affine(s.sub(x, y), 3n, 5n);
+        return s.open(s.concat([prod, d, lin, s.add(x, y)]));
+      });
+      const o = expectAgree(allOk(results, label), label);
+      let dot = 0n;
+      for (let i = 0; i < N; i++) {
+        const [a, b] = [BigInt(xs[i]!), BigInt(ys[i]!)];
+        expect(o[i], label).toBe(mulRef(a, b));
+        dot = (dot + a * b) % P;
+        expect(fromFieldSigned(o[N + 1 + i]!), label).toBe(3n * (a - b) + 5n);
+        expect(o[2 * N + 1 + i], label).toBe(a + b);
+      }
+      expect(o[N], label).toBe(dot);
+    });
+
+    it(`comparison and equality on 32-bit values (${chaos ? 'chaos' : 'in order'})`, async () => {
+      const N = 24;
+      const xs = rand32(SEED + 3, N);
+      const ys = rand32(SEED + 4, N).map((v, i) =>
+        i % 4 === 0 ? xs[i]! : i % 4 === 1 ? (xs[i]! + 1) >>> 0 : v,
+      );
+      xs[2] = 0;
+      ys[2] = 0xffffffff;
+      xs[3] = 0xffffffff;
+      ys[3] = 0;
+      const c = 1n << 31n;
+      const { results } = await runParties(n, opts, async (s, p) => {
+        const x = await s.input(0, p.self === 0 ? vecFrom(xs) : undefined, N);
+        const y = await s.input(1, p.self === 1 ? vecFrom(ys) : undefined, N);
+        const [lt, eq, ltc, gtc, eqc] = [
+          await s.lt(x, y),
+          await s.eq(x, y),
+          await s.ltConst(x, c),
+          await s.gtConst(x, c),
+          await s.eqConst(x, BigInt(xs[5]!)),
+        ];
+        return s.open(s.concat([lt, eq, ltc, gtc, eqc]));
+      });
+      const o = expectAgree(allOk(results, label), label);
+      for (let i = 0; i < N; i++) {
+        const ctx = `${label} element ${i}`;
+        expect(o[i], ctx).toBe(xs[i]! < ys[i]! ? 1n : 0n);
+        expect(o[N + i], ctx).toBe(xs[i] === ys[i] ? 1n : 0n);
+        expect(o[2 * N + i], ctx).toBe(BigInt(xs[i]!) < c ? 1n : 0n);
+        expect(o[3 * N + i], ctx).toBe(BigInt(xs[i]!) > c ? 1n : 0n);
+        expect(o[4 * N + i], ctx).toBe(xs[i] === xs[5] ? 1n : 0n);
+      }
+    });
+  }
+
+  it(`fixed point: truncation, division by a constant, random bits, open to one party (seed ${SEED})`, async () => {
+    const signed = rand32(SEED + 5, 16).map((v, i) => (i % 2 ? -(v >>> 1) : v >>> 1));
+    signed.push(0, -1, 1, -(2 ** 31), 2 ** 31 - 1);
+    const unsigned = rand32(SEED + 6, 16, 29);
+    unsigned.push(0, 6, 7, 8, 2 ** 29 - 1);
+    const d = 1000n + BigInt(SEED % 1000);
+    const { results } = await runParties(n, { t, rngSeed: SEED }, async (s, p) => {
+      const x = await s.input(0, p.self === 0 ? vecFrom(signed) : undefined, signed.length);
+      const u = await s.input(0, p.self === 0 ? vecFrom(unsigned) : undefined, unsigned.length);
+      const tr = await s.trunc(x, 5, 34);
+      const dv = await s.divConst(u, d);
+      const bits = await s.randomBits(200);
+      const open = await s.open(s.concat([tr, dv, bits]));
+      const secret = await s.openTo(n - 1, tr);
+      return { open, secret };
+    });
+    const outs = allOk(results, `fixed point n=${n}`);
+    const o = expectAgree(
+      outs.map((r) => r.open),
+      `fixed point n=${n}`,
+    );
+    signed.forEach((v, i) =>
+      expect(fromFieldSigned(o[i]!), `trunc ${v}`).toBe(BigInt(Math.floor(v / 32))),
+    );
+    unsigned.forEach((v, i) => expect(o[signed.length + i], `div ${v}`).toBe(BigInt(v) / d));
+    const bits = Array.from(o.subarray(signed.length + unsigned.length));
+    expect(bits.every((b) => b === 0n || b === 1n)).toBe(true);
+    const ones = bits.filter((b) => b === 1n).length;
+    expect(ones).toBeGreaterThan(60);
+    expect(ones).toBeLessThan(140);
+    outs.forEach((r, i) => {
+      if (i === n - 1)
+        expect(Array.from(r.secret!)).toEqual(Array.from(o.subarray(0, signed.length)));
+      else expect(r.secret).toBeNull();
+    });
+  });
+});
+
+describe('rounds do not grow with the number of rows', () => {
+  it('mul and lt use the same number of steps for 10 and 2000 elements', async () => {
+    const steps = async (N: number) => {
+      const xs = rand32(SEED + 7, N);
+      const { parties } = await runParties(5, { t: 2, rngSeed: SEED }, async (s, p) => {
+        const x = await s.input(0, p.self === 0 ? vecFrom(xs) : undefined, N);
+        const y = await s.mul(x, x);
+        const c = await s.ltConst(x, 1000n);
+        return s.open(s.concat([y, c]));
+      });
+      return parties[0]!.stats.steps;
+    };
+    expect(await steps(10)).toBe(await steps(2000));
+  });
+});
+
+describe('field sanity for the tests themselves', () => {
+  it('reference product', () => {
+    expect(F.mulScalar(P - 1n, P - 1n)).toBe(1n);
+  });
+});
