@@ -3,7 +3,7 @@
  * Gas is deterministic, so one run each; the figure for a committee-size–dependent operation is
  * reported at n = 5 (typical) and n = 16 (the contract's maximum). Every figure must stay < 200k.
  */
-import { keccak256, parseEther, type Address, type Hex } from 'viem';
+import { keccak256, parseEther, stringToHex, type Address, type Hex } from 'viem';
 import type { Benchmark, BenchRecord } from './harness';
 import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../src/chain/keys';
 import { members, opDigest, type ConfideWallet } from '../src/chain/confide';
@@ -63,13 +63,14 @@ export async function measureGas(port: number, log: (m: string) => void): Promis
       const committee = nodes.slice(0, n).map((x) => x.id);
       const t = Math.floor((n - 1) / 2);
       const ds = await f.tx(owner, 'registerDataset', [
+        stringToHex(`bench-${n}`),
         keccak256('0x01'),
         100_000,
         t,
         committee,
         committee.map((a) => keccak256(a)),
       ]);
-      const dsId = ds.events[0]!.args.datasetId as bigint;
+      const dsId = ds.events[0]!.args.datasetId as Hex;
       const mem = members(
         committee,
         committee.map((a) => keccak256(a)),

@@ -87,8 +87,7 @@ contract Confide {
         uint96 perMember;
         uint16 honest;
         uint16 claimed;
-        uint64 datasetId;
-        uint32 version;
+        bytes16 membersHash; // first 16 bytes of the members hash the bits refer to (one slot)
     }
 
     struct Grant {
@@ -109,11 +108,11 @@ contract Confide {
         uint32 grantNonce;
         uint32 version;
         uint8 encKeyPrefix;
-        uint64 datasetId;
         uint64 deadline;
         uint96 fee;
         uint8 threshold;
         uint8 size;
+        bytes32 datasetId;
         bytes32 queryHash;
         bytes32 encKeyX;
     }
@@ -129,17 +128,19 @@ contract Confide {
     error LeaveNotReady(address nodeId, uint64 availableAt);
     error InvalidCommitteeSize(uint256 size);
     error InvalidThreshold(uint256 threshold, uint256 size);
-    error CommitteeNotSorted(uint256 index);
+    error DuplicateMember(uint256 index);
+    error SignersNotIncreasing(uint256 index);
     error LengthMismatch(uint256 committee, uint256 roots);
     error InvalidRowCount();
-    error UnknownDataset(uint256 datasetId);
-    error NotDatasetOwner(uint256 datasetId, address caller);
-    error CommitteeMismatch(uint256 datasetId, uint32 version);
+    error UnknownDataset(bytes32 datasetId);
+    error DatasetExists(bytes32 datasetId);
+    error NotDatasetOwner(bytes32 datasetId, address caller);
+    error CommitteeMismatch(bytes32 datasetId, uint32 version);
     error NotEnoughSignatures(uint256 valid, uint256 needed);
     error InvalidPolicy();
-    error NoActiveGrant(uint256 datasetId, address researcher);
-    error GrantExpired(uint256 datasetId, address researcher, uint64 expiry);
-    error BudgetExhausted(uint256 datasetId, address researcher);
+    error NoActiveGrant(bytes32 datasetId, address researcher);
+    error GrantExpired(bytes32 datasetId, address researcher, uint64 expiry);
+    error BudgetExhausted(bytes32 datasetId, address researcher);
     error QueryKindNotAllowed(uint8 kind);
     error FeeTooLow(uint256 sent, uint256 minimum);
     error UnknownQuery(uint256 queryId);
@@ -160,6 +161,7 @@ contract Confide {
     error ShareMatchesCommitment(uint256 queryId, address nodeId);
     error NoResultPosted(uint256 queryId, address nodeId);
     error NoSlashReward(uint256 slashId, uint256 index);
+    error SlashCommitteeMismatch(uint256 slashId);
     error NothingToWithdraw(address account);
     error TransferFailed(address to, uint256 amount);
     error Reentrancy();
@@ -180,7 +182,7 @@ contract Confide {
         uint256 honestMembers
     );
     event DatasetRegistered(
-        uint256 indexed datasetId,
+        bytes32 indexed datasetId,
         address indexed owner,
         bytes32 schemaHash,
         uint48 rowCount,
@@ -189,7 +191,7 @@ contract Confide {
         bytes32[] partitionRoots
     );
     event DatasetReshared(
-        uint256 indexed datasetId,
+        bytes32 indexed datasetId,
         uint32 version,
         uint8 threshold,
         address[] committee,
@@ -197,7 +199,7 @@ contract Confide {
         address by
     );
     event GrantIssued(
-        uint256 indexed datasetId,
+        bytes32 indexed datasetId,
         address indexed researcher,
         uint32 nonce,
         uint32 kinds,
@@ -205,10 +207,10 @@ contract Confide {
         uint32 budget,
         uint64 expiry
     );
-    event GrantRevoked(uint256 indexed datasetId, address indexed researcher, uint32 nonce);
+    event GrantRevoked(bytes32 indexed datasetId, address indexed researcher, uint32 nonce);
     event QueryRequested(
         uint256 indexed queryId,
-        uint256 indexed datasetId,
+        bytes32 indexed datasetId,
         address indexed researcher,
         bytes32 queryHash,
         uint8 kind,
@@ -233,15 +235,15 @@ contract Confide {
     mapping(address => Node) private nodes;
     /// Every key a node ever used → node id (never cleared, so old-key evidence still slashes).
     mapping(address => address) public nodeOfKey;
-    mapping(uint256 => Dataset) private datasets;
-    mapping(uint256 => mapping(uint32 => bytes32)) public membersHashAt;
+    mapping(bytes32 => Dataset) private datasets;
+    mapping(bytes32 => mapping(uint32 => bytes32)) public membersHashAt;
     mapping(uint256 => SlashPool) public slashPools;
-    mapping(uint256 => mapping(address => Grant)) private grants;
+    mapping(bytes32 => mapping(address => Grant)) private grants;
     mapping(uint256 => Query) private queries;
     mapping(uint256 => mapping(address => bytes32)) public resultOf;
     mapping(uint256 => mapping(address => bool)) public feeClaimed;
     mapping(address => uint256) public credits;
-    uint64 public datasetCount;
+    bytes32 private constant DATASET_ID_TAG = "confide/dataset/v1";
     uint64 public queryCount;
     uint64 public slashCount;
 
@@ -346,16 +348,24 @@ contract Confide {
 
     // ───────────────────────────── datasets ─────────────────────────────
 
+    /// Dataset id bound to its owner: sha256("confide/dataset/v1" ‖ owner ‖ salt) — the same id the
+    /// storage layer derives (`deriveDatasetId`) for DHT placement before registration.
+    function datasetIdFor(address owner, bytes calldata salt) public pure returns (bytes32) {
+        return sha256(abi.encodePacked(bytes18(DATASET_ID_TAG), owner, salt));
+    }
+
     function registerDataset(
+        bytes calldata salt,
         bytes32 schemaHash,
         uint48 rowCount,
         uint8 threshold,
         address[] calldata committee,
         bytes32[] calldata partitionRoots
-    ) external returns (uint256 datasetId) {
+    ) external returns (bytes32 datasetId) {
         if (rowCount == 0) revert InvalidRowCount();
+        datasetId = datasetIdFor(msg.sender, salt);
+        if (datasets[datasetId].owner != address(0)) revert DatasetExists(datasetId);
         bytes32 cHash = _checkNewCommittee(threshold, committee, partitionRoots);
-        datasetId = ++datasetCount;
         datasets[datasetId] = Dataset({
             owner: msg.sender,
             threshold: threshold,
@@ -370,7 +380,7 @@ contract Confide {
 
     /// Digest that t+1 current committee members sign to re-share without the owner.
     function reshareDigest(
-        uint256 datasetId,
+        bytes32 datasetId,
         uint32 fromVersion,
         uint8 threshold,
         address[] calldata committee,
@@ -404,7 +414,7 @@ contract Confide {
      * *current* committee signing `reshareDigest(...)` with their current node keys.
      */
     function reshare(
-        uint256 datasetId,
+        bytes32 datasetId,
         uint8 threshold,
         address[] calldata committee,
         bytes32[] calldata partitionRoots,
@@ -425,7 +435,7 @@ contract Confide {
     }
 
     function _checkApproval(
-        uint256 datasetId,
+        bytes32 datasetId,
         Dataset storage d,
         bytes32 digest,
         CommitteeApproval calldata a
@@ -439,7 +449,7 @@ contract Confide {
         uint256 prev;
         for (uint256 i; i < count && i < MAX_COMMITTEE; ++i) {
             uint256 idx = a.signerIndexes[i];
-            if ((i > 0 && idx <= prev) || idx >= committee.length) revert CommitteeNotSorted(i);
+            if ((i > 0 && idx <= prev) || idx >= committee.length) revert SignersNotIncreasing(i);
             prev = idx;
             if (_recover(digest, a.signatures[i]) != nodes[committee[idx]].keyAddr) revert InvalidSignature();
         }
@@ -448,7 +458,7 @@ contract Confide {
     // ───────────────────────────── grants ─────────────────────────────
 
     function grant(
-        uint256 datasetId,
+        bytes32 datasetId,
         address researcher,
         uint32 kinds,
         uint32 minCohort,
@@ -473,7 +483,7 @@ contract Confide {
     }
 
     /// Revoke: every query of this grant that has not started yet (no result posted) becomes void.
-    function revoke(uint256 datasetId, address researcher) external {
+    function revoke(bytes32 datasetId, address researcher) external {
         Dataset storage d = _dataset(datasetId);
         if (msg.sender != d.owner) revert NotDatasetOwner(datasetId, msg.sender);
         Grant storage g = grants[datasetId][researcher];
@@ -486,7 +496,7 @@ contract Confide {
 
     /// Request a query; `msg.value` is the fee. `encKey` is the researcher's 33-byte compressed key.
     function requestQuery(
-        uint256 datasetId,
+        bytes32 datasetId,
         bytes32 queryHash,
         uint8 kind,
         bytes calldata encKey
@@ -513,11 +523,11 @@ contract Confide {
             grantNonce: g.nonce,
             version: d.version,
             encKeyPrefix: uint8(encKey[0]),
-            datasetId: uint64(datasetId),
             deadline: deadline,
             fee: uint96(msg.value),
             threshold: d.threshold,
             size: d.size,
+            datasetId: datasetId,
             queryHash: queryHash,
             encKeyX: bytes32(encKey[1:33])
         });
@@ -606,7 +616,7 @@ contract Confide {
 
     /// Digest a node key signs for every protocol message (the mesh's signed envelope).
     function opDigest(
-        uint256 datasetId,
+        bytes32 datasetId,
         uint32 version,
         bytes32 session,
         bytes32 opId,
@@ -622,7 +632,7 @@ contract Confide {
 
     /// Two protocol messages signed by one node key for the same (dataset, version, session, op).
     struct OpEvidence {
-        uint256 datasetId;
+        bytes32 datasetId;
         uint32 version;
         bytes32 session;
         bytes32 opId;
@@ -679,11 +689,11 @@ contract Confide {
         return nodes[nodeId];
     }
 
-    function getDataset(uint256 datasetId) external view returns (Dataset memory) {
+    function getDataset(bytes32 datasetId) external view returns (Dataset memory) {
         return datasets[datasetId];
     }
 
-    function getGrant(uint256 datasetId, address researcher) external view returns (Grant memory) {
+    function getGrant(bytes32 datasetId, address researcher) external view returns (Grant memory) {
         return grants[datasetId][researcher];
     }
 
@@ -708,7 +718,7 @@ contract Confide {
     function _slash(
         address nodeId,
         SlashKind kind,
-        uint256 datasetId,
+        bytes32 datasetId,
         uint32 version,
         Members calldata m
     ) private {
@@ -731,7 +741,7 @@ contract Confide {
         uint256 per = honest == 0 ? 0 : (amount - (amount * reporterBps) / BPS) / honest;
         uint256 slashId = ++slashCount;
         if (honest != 0) {
-            slashPools[slashId] = SlashPool({perMember: uint96(per), honest: bits, claimed: 0, datasetId: uint64(datasetId), version: version});
+            slashPools[slashId] = SlashPool({perMember: uint96(per), honest: bits, claimed: 0, membersHash: bytes16(membersHashAt[datasetId][version])});
         }
         credits[msg.sender] += amount - per * honest;
         emit NodeSlashed(nodeId, msg.sender, slashId, kind, amount, amount - per * honest, per, honest);
@@ -743,7 +753,8 @@ contract Confide {
         if (index >= MAX_COMMITTEE) revert NoSlashReward(slashId, index);
         uint16 bit = uint16(1 << index);
         if (p.honest & bit == 0 || p.claimed & bit != 0) revert NoSlashReward(slashId, index);
-        _checkCommittee(p.datasetId, p.version, m);
+        if (m.committee.length == 0 || bytes16(membersHash(m.committee, m.partitionsHash)) != p.membersHash)
+            revert SlashCommitteeMismatch(slashId);
         p.claimed |= bit;
         address nodeId = m.committee[index];
         address op = nodes[nodeId].operator;
@@ -761,7 +772,7 @@ contract Confide {
         if (n.operator != msg.sender) revert NotNodeOperator(nodeId, msg.sender);
     }
 
-    function _dataset(uint256 datasetId) private view returns (Dataset storage d) {
+    function _dataset(bytes32 datasetId) private view returns (Dataset storage d) {
         d = datasets[datasetId];
         if (d.owner == address(0)) revert UnknownDataset(datasetId);
     }
@@ -771,7 +782,7 @@ contract Confide {
         if (q.status == QueryStatus.None) revert UnknownQuery(queryId);
     }
 
-    function _checkCommittee(uint256 datasetId, uint32 version, Members calldata m) private view {
+    function _checkCommittee(bytes32 datasetId, uint32 version, Members calldata m) private view {
         if (m.committee.length == 0 || membersHash(m.committee, m.partitionsHash) != membersHashAt[datasetId][version])
             revert CommitteeMismatch(datasetId, version);
     }
@@ -781,7 +792,8 @@ contract Confide {
         return keccak256(abi.encode(keccak256(abi.encodePacked(committee)), partitionsHash));
     }
 
-    /// New committee: 1..16 active nodes in strictly increasing address order, t ≥ 1 and 2t < n.
+    /// New committee: 1..16 distinct active nodes, t ≥ 1 and 2t < n. The order is the member order
+    /// (member i holds the shares evaluated at x = i + 1); it is kept as given.
     function _checkNewCommittee(
         uint8 threshold,
         address[] calldata committee,
@@ -791,12 +803,25 @@ contract Confide {
         if (size == 0 || size > MAX_COMMITTEE) revert InvalidCommitteeSize(size);
         if (roots.length != size) revert LengthMismatch(size, roots.length);
         if (threshold == 0 || 2 * uint256(threshold) >= size) revert InvalidThreshold(threshold, size);
-        address prev;
-        for (uint256 i; i < size; ++i) {
+        // Distinctness in O(n) expected: a 256-bit filter on the low address byte, and a pairwise
+        // scan only for members whose bit is already set.
+        uint256 seen;
+        for (uint256 i; i < size; ) {
             address m = committee[i];
-            if (m <= prev) revert CommitteeNotSorted(i);
-            prev = m;
+            uint256 bit = 1 << (uint160(m) & 0xff);
+            if (seen & bit != 0) {
+                for (uint256 j; j < i; ) {
+                    if (committee[j] == m) revert DuplicateMember(i);
+                    unchecked {
+                        ++j;
+                    }
+                }
+            }
+            seen |= bit;
             if (nodes[m].status != NodeStatus.Active) revert NodeNotActive(m);
+            unchecked {
+                ++i;
+            }
         }
         return keccak256(abi.encodePacked(committee));
     }

@@ -5,6 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  stringToHex,
   bytesToHex,
   encodeDeployData,
   encodeFunctionData,
@@ -16,16 +17,17 @@ import {
   type Hex,
 } from 'viem';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { deriveDatasetId } from '../src/storage/placement';
 import { Confide, ReentrantReceiver } from '../src/chain/generated/contracts';
 import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../src/chain/keys';
 import {
   isQueryAuthorised,
   isRegisteredNode,
   opDigest,
+  datasetIdFor,
   members,
   membersHash,
   type Members,
-  queryHash,
   shareDigest,
   type ConfideWallet,
 } from '../src/chain/confide';
@@ -51,10 +53,11 @@ let nodes: NodeInfo[]; // sorted by id; nodes[0..4] form dataset 1's committee, 
 let committee: Address[];
 let M: Members;
 let roots: Hex[];
-const DS = 1n;
+let DS: Hex;
+const NO_DS = keccak256('0x99');
 const FEE = parseEther('0.05');
 const encKey = compressedPublicKey(randomNodeKey());
-const QH = queryHash('SELECT COUNT(*) FROM ds WHERE age >= 60');
+const QH = keccak256(stringToHex('SELECT COUNT(*) FROM ds WHERE age >= 60'));
 
 async function popFor(key: Uint8Array, operator: Address): Promise<Hex> {
   const digest = await f.read<Hex>('registrationDigest', [
@@ -97,7 +100,15 @@ beforeAll(async () => {
   committee = nodes.slice(0, 5).map((n) => n.id);
   roots = rootsFor(committee);
   M = members(committee, roots);
-  await f.tx(owner, 'registerDataset', [keccak256('0xabcd'), 1000, 2, committee, roots]);
+  await f.tx(owner, 'registerDataset', [
+    stringToHex('ds1'),
+    keccak256('0xabcd'),
+    1000,
+    2,
+    committee,
+    roots,
+  ]);
+  DS = datasetIdFor(owner.account.address, 'ds1');
   const now = await f.now();
   await f.tx(owner, 'grant', [DS, researcher.account.address, 0b101, 10, 3, now + 30n * 86_400n]);
 });
@@ -411,24 +422,34 @@ describe('nodes', () => {
 
 describe('datasets', () => {
   it('registers a dataset: event with committee and roots, stored hashes', async () => {
+    const id2 = datasetIdFor(owner.account.address, 'ds2');
+    // the same id the storage layer derives for DHT placement, and the contract's own view
+    expect(id2).toBe(`0x${deriveDatasetId(owner.account.address, 'ds2')}`);
+    expect(await f.read<Hex>('datasetIdFor', [owner.account.address, stringToHex('ds2')])).toBe(
+      id2,
+    );
+    // member order is kept as given (not sorted)
+    const order = [committee[2]!, committee[0]!, committee[1]!];
+    const oroots = rootsFor(order);
     const r = await f.tx(owner, 'registerDataset', [
+      stringToHex('ds2'),
       keccak256('0x01'),
       42,
       1,
-      committee.slice(0, 3),
-      roots.slice(0, 3),
+      order,
+      oroots,
     ]);
     expect(r.events).toEqual([
       {
         eventName: 'DatasetRegistered',
         args: {
-          datasetId: 2n,
+          datasetId: id2,
           owner: owner.account.address,
           schemaHash: keccak256('0x01'),
           rowCount: 42,
           threshold: 1,
-          committee: committee.slice(0, 3),
-          partitionRoots: roots.slice(0, 3),
+          committee: order,
+          partitionRoots: oroots,
         },
       },
     ]);
@@ -438,7 +459,7 @@ describe('datasets', () => {
       size: number;
       version: number;
       rowCount: number;
-    }>('getDataset', [2n]);
+    }>('getDataset', [id2]);
     expect(d).toMatchObject({
       owner: owner.account.address,
       threshold: 1,
@@ -446,25 +467,45 @@ describe('datasets', () => {
       version: 1,
       rowCount: 42,
     });
-    const rootsHash = keccak256(
-      `0x${roots
-        .slice(0, 3)
-        .map((x) => x.slice(2))
-        .join('')}`,
+    const rootsHash = keccak256(`0x${oroots.map((x) => x.slice(2)).join('')}`);
+    expect(await f.read<Hex>('membersHashAt', [id2, 1])).toBe(
+      await f.read<Hex>('membersHash', [order, rootsHash]),
     );
-    expect(await f.read<Hex>('membersHashAt', [2n, 1])).toBe(
-      await f.read<Hex>('membersHash', [committee.slice(0, 3), rootsHash]),
+    expect(await f.read<Hex>('membersHashAt', [id2, 1])).toBe(membersHash(members(order, oroots)));
+    await f.expectRevert(
+      owner,
+      'registerDataset',
+      [stringToHex('ds2'), keccak256('0x01'), 42, 1, order, oroots],
+      'DatasetExists',
+      [id2],
     );
-    expect(await f.read<Hex>('membersHashAt', [2n, 1])).toBe(
-      membersHash(members(committee.slice(0, 3), roots.slice(0, 3))),
-    );
-    expect(await f.read<bigint>('datasetCount')).toBe(2n);
+    // another owner with the same salt gets another id
+    await f.tx(stranger, 'registerDataset', [
+      stringToHex('ds2'),
+      keccak256('0x01'),
+      42,
+      1,
+      order,
+      oroots,
+    ]);
   });
 
   it('rejects bad datasets', async () => {
-    const s = keccak256('0x01');
-    await f.expectRevert(owner, 'registerDataset', [s, 0, 1, committee, roots], 'InvalidRowCount');
-    await f.expectRevert(owner, 'registerDataset', [s, 5, 1, [], []], 'InvalidCommitteeSize', [0n]);
+    const s0 = keccak256('0x01');
+    const salt = stringToHex('bad');
+    await f.expectRevert(
+      owner,
+      'registerDataset',
+      [salt, s0, 0, 1, committee, roots],
+      'InvalidRowCount',
+    );
+    await f.expectRevert(
+      owner,
+      'registerDataset',
+      [salt, s0, 5, 1, [], []],
+      'InvalidCommitteeSize',
+      [0n],
+    );
     const many = Array.from(
       { length: 17 },
       (_, i) => `0x${(i + 1).toString(16).padStart(40, '0')}` as Address,
@@ -472,46 +513,38 @@ describe('datasets', () => {
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 1, many, rootsFor(many)],
+      [salt, s0, 5, 1, many, rootsFor(many)],
       'InvalidCommitteeSize',
       [17n],
     );
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 1, committee, roots.slice(1)],
+      [salt, s0, 5, 1, committee, roots.slice(1)],
       'LengthMismatch',
       [5n, 4n],
     );
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 0, committee, roots],
+      [salt, s0, 5, 0, committee, roots],
       'InvalidThreshold',
       [0n, 5n],
     );
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 3, committee, roots],
+      [salt, s0, 5, 3, committee, roots],
       'InvalidThreshold',
       [3n, 5n],
     );
-    const unsorted = [committee[1]!, committee[0]!, committee[2]!];
+    const dup = [committee[0]!, committee[1]!, committee[0]!];
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 1, unsorted, rootsFor(unsorted)],
-      'CommitteeNotSorted',
-      [1n],
-    );
-    const dup = [committee[0]!, committee[0]!, committee[2]!];
-    await f.expectRevert(
-      owner,
-      'registerDataset',
-      [s, 5, 1, dup, rootsFor(dup)],
-      'CommitteeNotSorted',
-      [1n],
+      [salt, s0, 5, 1, dup, rootsFor(dup)],
+      'DuplicateMember',
+      [2n],
     );
     const withStranger = [
       committee[0]!,
@@ -521,7 +554,7 @@ describe('datasets', () => {
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 1, withStranger, rootsFor(withStranger)],
+      [salt, s0, 5, 1, withStranger, rootsFor(withStranger)],
       'NodeNotActive',
       [withStranger[2]],
     );
@@ -529,7 +562,7 @@ describe('datasets', () => {
     await f.expectRevert(
       owner,
       'registerDataset',
-      [s, 5, 1, committee.slice(0, 3), roots.slice(0, 3)],
+      [salt, s0, 5, 1, committee.slice(0, 3), roots.slice(0, 3)],
       'NodeNotActive',
       [committee[1]],
     );
@@ -563,9 +596,9 @@ describe('datasets', () => {
     await f.expectRevert(
       owner,
       'reshare',
-      [99n, 2, next, rootsFor(next), emptyApproval],
+      [NO_DS, 2, next, rootsFor(next), emptyApproval],
       'UnknownDataset',
-      [99n],
+      [NO_DS],
     );
     await f.expectRevert(
       owner,
@@ -606,7 +639,7 @@ describe('datasets', () => {
         nextRoots,
         { ...ok, signerIndexes: [0, 4, 2], signatures: [sig(0), sig(4), sig(2)] },
       ],
-      'CommitteeNotSorted',
+      'SignersNotIncreasing',
       [2n],
     );
     await f.expectRevert(
@@ -619,7 +652,7 @@ describe('datasets', () => {
         nextRoots,
         { ...ok, signerIndexes: [0, 0, 2], signatures: [sig(0), sig(0), sig(2)] },
       ],
-      'CommitteeNotSorted',
+      'SignersNotIncreasing',
       [1n],
     );
     await f.expectRevert(
@@ -706,8 +739,10 @@ describe('grants', () => {
       DS,
       stranger.account.address,
     ]);
-    await f.expectRevert(owner, 'grant', [7n, r, 1, 5, 1, now + 100n], 'UnknownDataset', [7n]);
-    await f.expectRevert(owner, 'revoke', [7n, r], 'UnknownDataset', [7n]);
+    await f.expectRevert(owner, 'grant', [NO_DS, r, 1, 5, 1, now + 100n], 'UnknownDataset', [
+      NO_DS,
+    ]);
+    await f.expectRevert(owner, 'revoke', [NO_DS, r], 'UnknownDataset', [NO_DS]);
     await f.expectRevert(owner, 'grant', [DS, r, 0, 5, 1, now + 100n], 'InvalidPolicy');
     await f.expectRevert(owner, 'grant', [DS, r, 1, 5, 0, now + 100n], 'InvalidPolicy');
     await f.expectRevert(owner, 'grant', [DS, r, 1, 5, 1, now - 1n], 'InvalidPolicy');
@@ -777,7 +812,10 @@ describe('queries', () => {
       }),
     ).toMatchObject({ ok: false, code: 'NOT_IN_COMMITTEE' });
     expect(
-      await isQueryAuthorised(f.pub, f.address, { queryId: 1n, queryHash: queryHash('SELECT 1') }),
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: 1n,
+        queryHash: keccak256(stringToHex('SELECT 1')),
+      }),
     ).toMatchObject({ ok: false, code: 'QUERY_HASH_MISMATCH' });
     expect(await isQueryAuthorised(f.pub, f.address, { queryId: 9n, queryHash: QH })).toMatchObject(
       { ok: false, code: 'UNKNOWN_QUERY' },
@@ -837,9 +875,9 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [5n, QH, 0, encKey],
+      [NO_DS, QH, 0, encKey],
       'UnknownDataset',
-      [5n],
+      [NO_DS],
       FEE,
     );
     await f.tx(owner, 'revoke', [DS, r]);
@@ -1096,7 +1134,12 @@ describe('penalties', () => {
     ]);
     expect(await f.read<bigint>('credits', [stranger.account.address])).toBe(dep - 4n * per);
     // honest members pull their shares (anyone may trigger the credit)
-    expect(await f.read<readonly unknown[]>('slashPools', [1n])).toEqual([per, 0b11011, 0, DS, 1]);
+    expect(await f.read<readonly unknown[]>('slashPools', [1n])).toEqual([
+      per,
+      0b11011,
+      0,
+      membersHash(M).slice(0, 34),
+    ]);
     await f.expectRevert(stranger, 'claimSlashReward', [1n, M, 2], 'NoSlashReward', [1n, 2n]);
     await f.expectRevert(stranger, 'claimSlashReward', [1n, M, 16], 'NoSlashReward', [1n, 16n]);
     await f.expectRevert(stranger, 'claimSlashReward', [9n, M, 0], 'NoSlashReward', [9n, 0n]);
@@ -1104,8 +1147,8 @@ describe('penalties', () => {
       stranger,
       'claimSlashReward',
       [1n, members(committee.slice(1), roots.slice(1)), 0],
-      'CommitteeMismatch',
-      [DS, 1],
+      'SlashCommitteeMismatch',
+      [1n],
     );
     for (const i of [0, 1, 3, 4]) {
       const c = await f.tx(stranger, 'claimSlashReward', [1n, M, i]);

@@ -7,9 +7,15 @@
  * Reproduce a failure with CONFIDE_SEED=<printed seed> npm run test:contracts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { keccak256, type Address, type Hex } from 'viem';
+import { keccak256, stringToHex, type Address, type Hex } from 'viem';
 import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../src/chain/keys';
-import { members, opDigest, type ConfideWallet, type Members } from '../src/chain/confide';
+import {
+  datasetIdFor,
+  members,
+  opDigest,
+  type ConfideWallet,
+  type Members,
+} from '../src/chain/confide';
 import { setupFixture, TEST_PARAMS, type Fixture } from './fixture';
 
 const PORT = 18546;
@@ -37,7 +43,7 @@ interface MNode {
   leaveAt: bigint;
 }
 interface MDataset {
-  id: bigint;
+  id: Hex;
   owner: ConfideWallet;
   committee: Address[];
   t: number;
@@ -127,6 +133,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
   ].entries()) {
     const owner = owners[i]!;
     await send(owner, 'registerDataset', [
+      stringToHex(`model-${i}`),
       keccak256(`0x0${i}`),
       100,
       spec.t,
@@ -134,7 +141,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
       spec.committee.map((a) => keccak256(a)),
     ]);
     datasets.push({
-      id: BigInt(i + 1),
+      id: datasetIdFor(owner.account.address, `model-${i}`),
       owner,
       ...spec,
       m: members(

@@ -3,7 +3,11 @@
  * the node runtime and the tests all call these. Committees are not stored on chain (only their hash);
  * `datasetCommittee` reads them back from the dataset's events.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import {
+  bytesToHex,
+  hexToBytes,
+  stringToHex,
   decodeEventLog,
   encodeAbiParameters,
   keccak256,
@@ -138,27 +142,26 @@ export async function isRegisteredNode(
 // ─── datasets ───
 
 export interface DatasetSpec {
+  /** The dataset id is sha256("confide/dataset/v1" ‖ owner ‖ utf8(salt)), see `datasetIdFor`. */
+  salt: string;
   schemaHash: Hex;
   rowCount: number;
   threshold: number;
-  /** Node ids; sorted ascending here (the contract requires strictly increasing order). */
+  /** Node ids in member order (member i holds the shares at x = i + 1); distinct. */
   committee: readonly Address[];
-  /** One Merkle root per member, in the same order as `committee` before sorting. */
+  /** One Merkle root per member, in member order. */
   partitionRoots: readonly Hex[];
 }
 
-/** Sort a committee ascending by address, keeping each member's partition root with it. */
-export function sortCommittee(committee: readonly Address[], roots: readonly Hex[]) {
-  if (committee.length !== roots.length) {
-    throw new ChainError(
-      'CHAIN_BAD_INPUT',
-      `sortCommittee: ${committee.length} members but ${roots.length} roots`,
-    );
-  }
-  const pairs = committee
-    .map((m, i) => [m, roots[i]!] as const)
-    .sort((a, b) => (BigInt(a[0]) < BigInt(b[0]) ? -1 : 1));
-  return { committee: pairs.map((p) => p[0]), roots: pairs.map((p) => p[1]) };
+/** sha256("confide/dataset/v1" ‖ owner (20 bytes) ‖ utf8(salt)) — same as the contract and storage. */
+export function datasetIdFor(owner: Address, salt: string): Hex {
+  const tag = new TextEncoder().encode('confide/dataset/v1');
+  const saltBytes = new TextEncoder().encode(salt);
+  const buf = new Uint8Array(tag.length + 20 + saltBytes.length);
+  buf.set(tag, 0);
+  buf.set(hexToBytes(owner), tag.length);
+  buf.set(saltBytes, tag.length + 20);
+  return bytesToHex(sha256(buf));
 }
 
 export async function registerDataset(
@@ -167,15 +170,21 @@ export async function registerDataset(
   address: Address,
   spec: DatasetSpec,
 ) {
-  const { committee, roots } = sortCommittee(spec.committee, spec.partitionRoots);
+  if (spec.committee.length !== spec.partitionRoots.length) {
+    throw new ChainError(
+      'CHAIN_BAD_INPUT',
+      `registerDataset: ${spec.committee.length} members but ${spec.partitionRoots.length} roots`,
+    );
+  }
   const receipt = await send(wallet, pub, address, 'registerDataset', [
+    stringToHex(spec.salt),
     spec.schemaHash,
     spec.rowCount,
     spec.threshold,
-    committee,
-    roots,
+    spec.committee,
+    spec.partitionRoots,
   ]);
-  return { datasetId: eventArg<bigint>(receipt, 'DatasetRegistered', 'datasetId'), receipt };
+  return { datasetId: eventArg<Hex>(receipt, 'DatasetRegistered', 'datasetId'), receipt };
 }
 
 /** A dataset version's members as the contract takes them (committee + hash of partition roots). */
@@ -207,7 +216,7 @@ export function membersHash(m: Members): Hex {
 export async function datasetCommittee(
   pub: PublicClient,
   address: Address,
-  datasetId: bigint,
+  datasetId: Hex,
   fromBlock = 0n,
 ) {
   const reg = await pub.getContractEvents({
@@ -263,7 +272,7 @@ export async function grantAccess(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
-  datasetId: bigint,
+  datasetId: Hex,
   researcher: Address,
   p: GrantPolicy,
 ) {
@@ -281,7 +290,7 @@ export async function revokeAccess(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
-  datasetId: bigint,
+  datasetId: Hex,
   researcher: Address,
 ) {
   return send(wallet, pub, address, 'revoke', [datasetId, researcher]);
@@ -289,16 +298,25 @@ export async function revokeAccess(
 
 // ─── queries ───
 
-/** Canonical hash of a query text (what nodes compare with the text the researcher sends them). */
-export function queryHash(text: string): Hex {
-  return keccak256(new TextEncoder().encode(text));
+/**
+ * The on-chain query hash: sha256 of the canonical query text, as the query layer computes it
+ * (`queryHash` in src/query), as 0x-hex.
+ */
+export function chainQueryHash(hexSha256: string): Hex {
+  if (!/^(0x)?[0-9a-fA-F]{64}$/.test(hexSha256)) {
+    throw new ChainError(
+      'CHAIN_BAD_INPUT',
+      `chainQueryHash: expected 32 bytes of hex, got ${JSON.stringify(hexSha256)}`,
+    );
+  }
+  return (hexSha256.startsWith('0x') ? hexSha256 : `0x${hexSha256}`).toLowerCase() as Hex;
 }
 
 export async function requestQuery(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
-  r: { datasetId: bigint; queryHash: Hex; kind: QueryKindName; encKey: Hex; fee: bigint },
+  r: { datasetId: Hex; queryHash: Hex; kind: QueryKindName; encKey: Hex; fee: bigint },
 ) {
   const receipt = await send(
     wallet,
@@ -334,7 +352,7 @@ export type AuthorisationResult =
   | {
       ok: true;
       queryId: bigint;
-      datasetId: bigint;
+      datasetId: Hex;
       version: number;
       researcher: Address;
       kind: number;
@@ -444,7 +462,7 @@ export async function isQueryAuthorised(
 export async function membersAt(
   pub: PublicClient,
   address: Address,
-  datasetId: bigint,
+  datasetId: Hex,
   version: number,
 ): Promise<Members> {
   if (version === 1) {
@@ -478,7 +496,7 @@ export function packedAddressesHash(committee: readonly Address[]): Hex {
 export function opDigest(
   chainId: bigint,
   address: Address,
-  m: { datasetId: bigint; version: number; session: Hex; opId: Hex; payloadHash: Hex },
+  m: { datasetId: Hex; version: number; session: Hex; opId: Hex; payloadHash: Hex },
 ): Hex {
   const OP_TAG = keccak256(new TextEncoder().encode('Confide.op.v1'));
   return keccak256(
@@ -487,7 +505,7 @@ export function opDigest(
         { type: 'bytes32' },
         { type: 'uint256' },
         { type: 'address' },
-        { type: 'uint256' },
+        { type: 'bytes32' },
         { type: 'uint32' },
         { type: 'bytes32' },
         { type: 'bytes32' },
