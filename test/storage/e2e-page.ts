@@ -6,6 +6,47 @@
 import { corruptChunkForTest, DEFAULT_IDB_NAME, IdbShareStore } from '../../src/storage/idb-store';
 import { isStorageError } from '../../src/storage/errors';
 import type { PartitionManifest, VerifyReport } from '../../src/storage/store';
+import { fromHex } from '../../src/storage/bytes';
+import { parseCsv } from '../../src/storage/csv';
+import type { Receipt } from '../../src/storage/receipt';
+import { acceptValidation, inferSchema, validateAndEncode } from '../../src/storage/schema';
+import { acceptShareBundle, collectReceipts, type UploadTarget } from '../../src/storage/upload';
+import { createUploadWorker } from '../../src/storage/upload-client';
+
+function bytesToB64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000)
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+function b64ToBytes(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return bytes;
+}
+
+export interface OwnerArgs {
+  csv: string;
+  datasetId: string;
+  t: number;
+  chunkSize: number;
+  members: string[];
+}
+
+function targetOf(a: OwnerArgs): UploadTarget {
+  return {
+    datasetId: a.datasetId,
+    version: 1,
+    t: a.t,
+    chunkSize: a.chunkSize,
+    members: a.members.map((hex, j) => ({
+      memberIndex: j,
+      publicKey: fromHex(hex, 33, 'member key'),
+    })),
+  };
+}
 
 function b64ToShares(b64: string): BigUint64Array {
   const bin = atob(b64);
@@ -31,6 +72,62 @@ export interface WriteArgs {
 }
 
 const api = {
+  /** Hospital tab: CSV -> schema -> validate -> accept -> share and seal in a Web Worker. */
+  async ownerUpload(a: OwnerArgs): Promise<{
+    sealed: string[];
+    progress: string[];
+    acceptedRows: number;
+    rejected: number;
+    mainThreadEmptied: boolean;
+  }> {
+    const csv = parseCsv(new TextEncoder().encode(a.csv));
+    const report = validateAndEncode(csv, inferSchema(csv).schema);
+    const accepted = acceptValidation(report, { dropRejectedRows: true });
+    const progress: string[] = [];
+    const w = createUploadWorker();
+    try {
+      const sealed = await w.shareAndSeal(accepted, targetOf(a), (p) =>
+        progress.push(`${p.phase} ${p.done}/${p.total}`),
+      );
+      return {
+        sealed: sealed.map((s) => bytesToB64(s.sealed)),
+        progress,
+        acceptedRows: report.acceptedRows,
+        rejected: report.rejectedRows,
+        // The plaintext columns were transferred to the worker: nothing left on the UI thread.
+        mainThreadEmptied: accepted.columns.every((c) => c.values.length === 0),
+      };
+    } finally {
+      w.terminate();
+    }
+  },
+  /** Node tab: decrypt, stage, commit, sign. */
+  async memberAccept(a: {
+    b64: string;
+    skHex: string;
+    datasetId: string;
+    memberIndex: number;
+  }): Promise<Receipt> {
+    const s = await IdbShareStore.open();
+    try {
+      const { receipt } = await acceptShareBundle(
+        s,
+        b64ToBytes(a.b64),
+        fromHex(a.skHex, 32, 'node key'),
+        {
+          datasetId: a.datasetId,
+          version: 1,
+          memberIndex: a.memberIndex,
+        },
+      );
+      return receipt;
+    } finally {
+      await s.close();
+    }
+  },
+  ownerCollect(a: OwnerArgs, receipts: Receipt[]): string[] {
+    return collectReceipts(targetOf(a), receipts);
+  },
   async write(a: WriteArgs): Promise<PartitionManifest> {
     const s = await IdbShareStore.open();
     try {

@@ -16,6 +16,8 @@ const server = await createServer({
     entries: ['test/storage/e2e-page.html'],
     include: [
       'idb',
+      'comlink',
+      'papaparse',
       '@noble/hashes/sha2.js',
       '@noble/curves/secp256k1.js',
       '@noble/hashes/hkdf.js',
