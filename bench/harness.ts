@@ -26,7 +26,10 @@ export interface Benchmark {
 }
 
 /** Median of `reps` timed runs after one warm-up run; returns seconds. */
-export async function medianSeconds(reps: number, fn: () => unknown | Promise<unknown>): Promise<number> {
+export async function medianSeconds(
+  reps: number,
+  fn: () => unknown | Promise<unknown>,
+): Promise<number> {
   await fn();
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {

@@ -18,18 +18,27 @@ export function App() {
 
 function Landing() {
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 760, margin: '2rem auto', padding: '0 1rem' }}>
+    <main
+      style={{
+        fontFamily: 'system-ui, sans-serif',
+        maxWidth: 760,
+        margin: '2rem auto',
+        padding: '0 1rem',
+      }}
+    >
       <h1>Confide</h1>
       <p>
-        Browser tabs that jointly store and compute on sensitive data without anyone seeing the plaintext: secure
-        multi-party computation over verifiable Shamir shares.
+        Browser tabs that jointly store and compute on sensitive data without anyone seeing the
+        plaintext: secure multi-party computation over verifiable Shamir shares.
       </p>
       <ul>
         <li>
-          <strong>Hospital</strong> — secret-shares a dataset in the browser and controls who may query it.
+          <strong>Hospital</strong> — secret-shares a dataset in the browser and controls who may
+          query it.
         </li>
         <li>
-          <strong>Researcher</strong> — asks aggregate questions and receives answers only its browser can read.
+          <strong>Researcher</strong> — asks aggregate questions and receives answers only its
+          browser can read.
         </li>
         <li>
           <strong>Node</strong> — volunteers this tab to store shares and compute on them.
