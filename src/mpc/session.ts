@@ -208,7 +208,12 @@ export class Session {
     if (a.v.length !== b.v.length)
       throw new MpcError('ERR_PARAM', `mul: length mismatch ${a.v.length} vs ${b.v.length}`);
     const n = a.v.length;
-    const z = await this.mulRaw(concat([a.v, a.m]), concat([b.v, b.v]));
+    // local degree-2t products of x·y and (r·x)·y written side by side, then one reduction
+    const d = new BigUint64Array(2 * n);
+    this.F.mul(a.v, b.v, d.subarray(0, n));
+    this.F.mul(a.m, b.v, d.subarray(n));
+    if (this.finalized) throw new MpcError('ERR_PARAM', 'mul: the session is finalized (its MAC key was opened)');
+    const z = await this.reduceDegree(d);
     const res = { v: z.subarray(0, n), m: z.subarray(n) };
     this.record(res);
     return res;
