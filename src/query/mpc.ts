@@ -21,8 +21,8 @@ import type { BoolIR, Plan } from './plan';
 import { enforcePolicy, noiseScales, type Policy } from './policy';
 import type { ResolvedColumn } from './schema';
 
-/** Smallest column range handled by Lagrange one-hot (powers) instead of Fermat equality. */
-const SMALL_DOMAIN = 16;
+/** Columns with at most this many values are compared by polynomial evaluation (see step 2). */
+const POLY_MAX_RANGE = 512;
 /** Offset that keeps noisy counts non-negative for the cohort comparison (|noise| < 2^30). */
 const CMP_OFFSET = 1n << 31n;
 
@@ -57,37 +57,131 @@ function broadcast(x: Shared, n: number): Shared {
   return { v: new BigUint64Array(n).fill(x.v[0]!), m: new BigUint64Array(n).fill(x.m[0]!) };
 }
 
-/** Lagrange basis over {0..k−1}: coefficient j of the polynomial that is 1 at v and 0 elsewhere. */
-function lagrangeBasis(k: number): bigint[][] {
-  const inv = (a: bigint) => {
-    let r = 1n;
-    let b = mod(a);
-    let e = P - 2n;
-    while (e) {
-      if (e & 1n) r = (r * b) % P;
-      b = (b * b) % P;
-      e >>= 1n;
-    }
-    return r;
-  };
-  const out: bigint[][] = [];
-  for (let v = 0; v < k; v++) {
-    let poly = [1n];
-    let den = 1n;
-    for (let u = 0; u < k; u++) {
-      if (u === v) continue;
-      // poly *= (x − u)
-      const next = new Array<bigint>(poly.length + 1).fill(0n);
-      poly.forEach((c, i) => {
-        next[i + 1] = mod(next[i + 1]! + c);
-        next[i] = mod(next[i]! - c * BigInt(u));
-      });
-      poly = next;
-      den = mod(den * BigInt(v - u));
-    }
-    const di = inv(den);
-    out.push(poly.map((c) => (c * di) % P));
+function inv(a: bigint): bigint {
+  let r = 1n;
+  let b = mod(a);
+  let e = P - 2n;
+  while (e) {
+    if (e & 1n) r = (r * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
   }
+  return r;
+}
+
+/** Number of values a column can take (stored range + 1). */
+const rangeOf = (c: ResolvedColumn) => Number(c.hi - c.lo) + 1;
+
+const basisCache = new Map<number, bigint[][]>();
+
+/**
+ * Lagrange basis over {0..D−1}: basis[v] holds the coefficients (low degree first, mod p) of the
+ * polynomial that is 1 at v and 0 at the other points. O(D²) once per D, cached.
+ */
+export function lagrangeBasis(D: number): bigint[][] {
+  const hit = basisCache.get(D);
+  if (hit) return hit;
+  // M(x) = Π (x − u), then basis_v = M(x) / (x − v) / M'(v).
+  let M = [1n];
+  for (let u = 0; u < D; u++) {
+    const next = new Array<bigint>(M.length + 1).fill(0n);
+    M.forEach((c, i) => {
+      next[i + 1] = mod(next[i + 1]! + c);
+      next[i] = mod(next[i]! - c * BigInt(u));
+    });
+    M = next;
+  }
+  const fact = [1n];
+  for (let i = 1; i < D; i++) fact.push((fact[i - 1]! * BigInt(i)) % P);
+  const out: bigint[][] = [];
+  for (let v = 0; v < D; v++) {
+    // synthetic division of M by (x − v)
+    const q = new Array<bigint>(D).fill(0n);
+    let carry = 0n;
+    for (let i = D; i >= 1; i--) {
+      carry = mod(M[i]! + carry * BigInt(v));
+      q[i - 1] = carry;
+    }
+    // M'(v) = Π_{u≠v} (v − u) = v! · (−1)^(D−1−v) · (D−1−v)!
+    let d = (fact[v]! * fact[D - 1 - v]!) % P;
+    if ((D - 1 - v) % 2 === 1) d = mod(-d);
+    const di = inv(d);
+    out.push(q.map((c) => (c * di) % P));
+  }
+  basisCache.set(D, out);
+  return out;
+}
+
+/** Coefficients of the polynomial that is 1 on {0..c−1} and 0 on {c..D−1}. */
+export function stepPolynomial(D: number, c: number): bigint[] {
+  const basis = lagrangeBasis(D);
+  const out = new Array<bigint>(D).fill(0n);
+  for (let v = 0; v < c; v++) basis[v]!.forEach((b, i) => (out[i] = (out[i]! + b) % P));
+  return out;
+}
+
+/**
+ * Evaluates public polynomials (degree < D) at shared vectors x, Paterson–Stockmeyer style and
+ * batched over all jobs: powers x^1..x^k, giant steps y = x^k, y^2..y^(m−1) (log rounds each),
+ * then P(x) = Σ_i y^i · Q_i(x) with Q_i linear in the baby powers (one batch of products).
+ */
+export async function evalPolynomials(
+  s: Session,
+  n: number,
+  jobs: readonly { x: Shared; D: number; polys: readonly bigint[][] }[],
+): Promise<Shared[][]> {
+  const plans = jobs.map((j) => {
+    const k = Math.min(j.D, Math.max(1, Math.ceil(Math.sqrt(j.D * (j.polys.length + 1)))));
+    return { k, m: Math.ceil(j.D / k) };
+  });
+  // powers[j][e] = x^e for e = 0..k (x^k only when m > 1)
+  const powers = jobs.map((j) => [ones(s, n), j.x]);
+  const raise = async (bases: Shared[][], targets: number[]) => {
+    for (;;) {
+      const pairs: [Shared, Shared][] = [];
+      const dest: { j: number; e: number }[] = [];
+      bases.forEach((pw, j) => {
+        const have = pw.length - 1;
+        for (let e = have + 1; e <= Math.min(targets[j]!, 2 * have); e++) {
+          pairs.push([pw[have]!, pw[e - have]!]);
+          dest.push({ j, e });
+        }
+      });
+      if (!pairs.length) return;
+      const prods = await s.mulMany(pairs);
+      dest.forEach((d, i) => (bases[d.j]![d.e] = prods[i]!));
+    }
+  };
+  await raise(
+    powers,
+    plans.map((p) => (p.m > 1 ? p.k : p.k - 1)),
+  );
+  const giants = jobs.map((_, j) =>
+    plans[j]!.m > 1 ? [ones(s, n), powers[j]![plans[j]!.k]!] : [ones(s, n)],
+  );
+  await raise(
+    giants,
+    plans.map((p) => p.m - 1),
+  );
+  const pairs: [Shared, Shared][] = [];
+  const out: Shared[][] = jobs.map((j, ji) =>
+    j.polys.map((coeffs) => {
+      const { k, m } = plans[ji]!;
+      const Q = (i: number) => {
+        const cs = Array.from({ length: k }, (_, t) => coeffs[i * k + t] ?? 0n);
+        return s.linComb(powers[ji]!.slice(0, k), cs);
+      };
+      for (let i = 1; i < m; i++) pairs.push([giants[ji]![i]!, Q(i)]);
+      return Q(0);
+    }),
+  );
+  const prods = await s.mulMany(pairs);
+  let q = 0;
+  jobs.forEach((j, ji) =>
+    j.polys.forEach((_, pi) => {
+      for (let i = 1; i < plans[ji]!.m; i++) out[ji]![pi] = s.add(out[ji]![pi]!, prods[q++]!);
+    }),
+  );
   return out;
 }
 
@@ -131,12 +225,51 @@ export async function runPlan(
     return x;
   };
 
-  // 2a. all lt atoms in one batched comparison.
-  const ltVecs: Shared[] = [];
-  if (plan.ltAtoms.length) {
+  // 2. atoms. Columns with a small range D are compared without the engine's generic comparison:
+  // every atom on such a column is a public polynomial of degree < D in x' (a step function for
+  // x' < c, a Lagrange basis polynomial for x' = c), evaluated with Paterson–Stockmeyer on shared
+  // powers of x' — about 2·sqrt(D·(atoms + 1)) products per row, no random bits, no openings.
+  // Wider columns and column-to-column comparisons use the engine's lt / eq, one batch each.
+  const ltVecs: Shared[] = new Array<Shared>(plan.ltAtoms.length);
+  const eqVecs: Shared[] = new Array<Shared>(plan.eqAtoms.length);
+  const polyCols = new Map<
+    number,
+    { col: ResolvedColumn; polys: { coeffs: bigint[]; set: (x: Shared) => void }[] }
+  >();
+  const addPoly = (c: ResolvedColumn, coeffs: bigint[], set: (x: Shared) => void) => {
+    if (!polyCols.has(c.index)) polyCols.set(c.index, { col: c, polys: [] });
+    polyCols.get(c.index)!.polys.push({ coeffs, set });
+  };
+  const engineLt: number[] = [];
+  plan.ltAtoms.forEach((a, i) => {
+    if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
+      addPoly(a.col, stepPolynomial(rangeOf(a.col), Number(a.c)), (x) => (ltVecs[i] = x));
+    } else engineLt.push(i);
+  });
+  const engineEq: number[] = [];
+  plan.eqAtoms.forEach((a, i) => {
+    if (rangeOf(a.col) <= POLY_MAX_RANGE) {
+      addPoly(a.col, lagrangeBasis(rangeOf(a.col))[Number(a.c)]!, (x) => (eqVecs[i] = x));
+    } else engineEq.push(i);
+  });
+  if (polyCols.size) {
+    const jobs = [...polyCols.values()].map((pc) => ({
+      x: sh(pc.col),
+      D: rangeOf(pc.col),
+      polys: pc.polys,
+    }));
+    const results = await evalPolynomials(
+      s,
+      n,
+      jobs.map((j) => ({ x: j.x, D: j.D, polys: j.polys.map((p) => p.coeffs) })),
+    );
+    jobs.forEach((j, ji) => j.polys.forEach((p, pi) => p.set(results[ji]![pi]!)));
+  }
+  if (engineLt.length) {
     const as: Shared[] = [];
     const bs: Shared[] = [];
-    for (const a of plan.ltAtoms) {
+    for (const i of engineLt) {
+      const a = plan.ltAtoms[i]!;
       if (a.kind === 'const') {
         as.push(sh(a.col));
         bs.push(s.constant(new BigUint64Array(n).fill(a.c)));
@@ -146,52 +279,13 @@ export async function runPlan(
       }
     }
     const r = await s.lt(s.concat(as), s.concat(bs));
-    plan.ltAtoms.forEach((_, i) => ltVecs.push(s.slice(r, i * n, (i + 1) * n)));
+    engineLt.forEach((i, j) => (ltVecs[i] = s.slice(r, j * n, (j + 1) * n)));
   }
-
-  // 2b. eq atoms: one-hot via Lagrange polynomials for small ranges, Fermat equality otherwise.
-  const eqVecs: Shared[] = new Array<Shared>(plan.eqAtoms.length);
-  const small = new Map<number, { col: ResolvedColumn; atoms: number[] }>();
-  const big: number[] = [];
-  plan.eqAtoms.forEach((a, i) => {
-    const k = Number(a.col.hi - a.col.lo) + 1;
-    if (k <= SMALL_DOMAIN) {
-      if (!small.has(a.col.index)) small.set(a.col.index, { col: a.col, atoms: [] });
-      small.get(a.col.index)!.atoms.push(i);
-    } else big.push(i);
-  });
-  if (small.size) {
-    // Powers x'^2..x'^(k−1) of every small column, batched level by level (log2 k rounds).
-    const powers = new Map<number, Shared[]>();
-    for (const { col: c } of small.values()) powers.set(c.index, [ones(s, n), sh(c)]);
-    for (;;) {
-      const pairs: [Shared, Shared][] = [];
-      const targets: { idx: number; e: number }[] = [];
-      for (const { col: c } of small.values()) {
-        const k = Number(c.hi - c.lo) + 1;
-        const pw = powers.get(c.index)!;
-        const have = pw.length - 1; // highest power so far
-        for (let e = have + 1; e <= Math.min(k - 1, 2 * have); e++) {
-          pairs.push([pw[have]!, pw[e - have]!]);
-          targets.push({ idx: c.index, e });
-        }
-      }
-      if (!pairs.length) break;
-      const prods = await s.mulMany(pairs);
-      targets.forEach((t, i) => (powers.get(t.idx)![t.e] = prods[i]!));
-    }
-    for (const { col: c, atoms } of small.values()) {
-      const k = Number(c.hi - c.lo) + 1;
-      const basis = lagrangeBasis(k);
-      const pw = powers.get(c.index)!.slice(0, k);
-      for (const i of atoms) eqVecs[i] = s.linComb(pw, basis[Number(plan.eqAtoms[i]!.c)]!);
-    }
-  }
-  if (big.length) {
-    const as = big.map((i) => sh(plan.eqAtoms[i]!.col));
-    const bs = big.map((i) => s.constant(new BigUint64Array(n).fill(plan.eqAtoms[i]!.c)));
+  if (engineEq.length) {
+    const as = engineEq.map((i) => sh(plan.eqAtoms[i]!.col));
+    const bs = engineEq.map((i) => s.constant(new BigUint64Array(n).fill(plan.eqAtoms[i]!.c)));
     const r = await s.eq(s.concat(as), s.concat(bs));
-    big.forEach((i, j) => (eqVecs[i] = s.slice(r, j * n, (j + 1) * n)));
+    engineEq.forEach((i, j) => (eqVecs[i] = s.slice(r, j * n, (j + 1) * n)));
   }
 
   // 3. filter.
