@@ -22,7 +22,15 @@ import { MpcError } from './errors';
 import { P, type Vec } from './field';
 import { invRef, mulRef, powRef } from './field-ref';
 import { concat, type Party } from './runtime';
-import { findInconsistent, lagrangeCoefficients, robustReconstruct, shareDeg, xOf } from './shamir';
+import { prgExpand, prgKey, PRG_KEY_ELEMENTS } from './prg';
+import {
+  findInconsistent,
+  lagrangeAt,
+  lagrangeCoefficients,
+  robustReconstruct,
+  shareDeg,
+  xOf,
+} from './shamir';
 
 /** This party's shares of a secret vector x and of r·x (r: the session's MAC key). */
 export interface Shared {
@@ -64,6 +72,9 @@ export class Session {
   private macPendingCount = 0;
   /** Degree-t share vectors received from each dealer, awaiting the degree check (masks included). */
   private dealtPending = new Map<number, Vec[]>();
+  /** AES keys for the shares this party deals to each peer, and for those each peer deals to it. */
+  private readonly dealKeys: CryptoKey[] = [];
+  private readonly recvKeys: CryptoKey[] = [];
   /** Preprocessed double sharings. */
   private pool: { rt: Vec; r2t: Vec; off: number } | undefined;
   readonly counters = { mulElements: 0, verifies: 0, openedElements: 0 };
@@ -75,6 +86,7 @@ export class Session {
   /** Starts a session: all parties generate the shared MAC key. */
   static async create(party: Party): Promise<Session> {
     const s = new Session(party);
+    await s.setupKeys();
     const r = await s.randomRaw(1);
     s.rShare = r[0]!;
     return s;
@@ -212,7 +224,8 @@ export class Session {
     const d = new BigUint64Array(2 * n);
     this.F.mul(a.v, b.v, d.subarray(0, n));
     this.F.mul(a.m, b.v, d.subarray(n));
-    if (this.finalized) throw new MpcError('ERR_PARAM', 'mul: the session is finalized (its MAC key was opened)');
+    if (this.finalized)
+      throw new MpcError('ERR_PARAM', 'mul: the session is finalized (its MAC key was opened)');
     const z = await this.reduceDegree(d);
     const res = { v: z.subarray(0, n), m: z.subarray(n) };
     this.record(res);
@@ -750,51 +763,134 @@ export class Session {
   }
 
   /**
-   * Every party deals `count` random secrets at each of `degrees` (same secrets), plus, for
-   * degree t, one mask element recorded for the deferred degree check. Returns, per degree, the
-   * (n-t)·count extracted random sharings.
+   * One step of preprocessing: every party deals `count` random secrets at degree t (plus one mask
+   * element, recorded for the deferred degree check) and, for double sharings, the same secrets at
+   * degree 2t; each receiver extracts (n-t)·count sharings with the Vandermonde matrix.
+   *
+   * Shares a receiver can derive from the key it shares with the dealer are not sent: the dealer
+   * fixes the degree-2t polynomial by pseudo-random shares of the first 2t+1 parties (with n = 2t+1
+   * the degree-2t half costs no communication at all) and the degree-t polynomial by its secret and
+   * pseudo-random shares of the t lowest-numbered other parties, and sends only the rest.
    */
-  private async dealAndExtract(count: number, degrees: readonly number[]): Promise<Vec[]> {
+  private async dealAndExtract(count: number, double: boolean): Promise<Vec[]> {
     const pa = this.party;
     const F = this.F;
+    const { t } = this;
+    const self = pa.self;
     const op = pa.nextOp();
-    const secrets = F.random(count + 1, pa.rng);
-    const byDeg = degrees.map((deg) =>
-      shareDeg(F, deg === this.t ? secrets : secrets.subarray(0, count), this.n, deg, pa.rng),
-    );
-    secrets.fill(0n);
-    const lens = degrees.map((deg) => (deg === this.t ? count + 1 : count));
-    const total = lens.reduce((a, b) => a + b, 0);
-    for (const j of pa.parties)
-      pa.send(
-        j,
-        op,
-        byDeg.map((sh) => sh[j]!),
+    const T1 = (d: number) => pa.parties.filter((j) => j !== d).slice(0, t);
+    const S2 = pa.parties.slice(0, 2 * t + 1);
+    const tLen = count + 1;
+    // ---- deal
+    const myT1 = T1(self);
+    const share2Out = new Map<number, Vec>();
+    let my2: Vec | undefined;
+    let tSecrets: Vec;
+    if (double) {
+      const y2 = await Promise.all(
+        S2.map((j) =>
+          j === self
+            ? Promise.resolve(F.random(count, pa.rng))
+            : prgExpand(this.dealKeys[j]!, op, 2, count),
+        ),
       );
-    const got = await pa.recv(op, pa.parties, total);
-    const M = this.vandermonde();
-    const out: Vec[] = [];
-    let off = 0;
-    degrees.forEach((deg, di) => {
-      const cols = pa.parties.map((i) => got.get(i)!.subarray(off, off + count));
-      if (deg === this.t) {
-        for (const i of pa.parties) {
-          const list = this.dealtPending.get(i) ?? [];
-          list.push(got.get(i)!.subarray(off, off + count + 1));
-          this.dealtPending.set(i, list);
-        }
+      const sec = F.linComb(y2, lagrangeCoefficients(S2, 0n));
+      tSecrets = concat([sec, F.random(1, pa.rng)]);
+      sec.fill(0n);
+      for (const j of pa.parties) {
+        const k = S2.indexOf(j);
+        const v = k >= 0 ? y2[k]! : F.linComb(y2, lagrangeCoefficients(S2, xOf(j)));
+        if (j === self) my2 = v;
+        else if (k < 0) share2Out.set(j, v);
       }
-      off += lens[di]!;
-      const rows = F.linCombMany(cols, M);
-      out.push(concat(rows));
-    });
+    } else {
+      tSecrets = F.random(tLen, pa.rng);
+    }
+    const y1 = await Promise.all(myT1.map((j) => prgExpand(this.dealKeys[j]!, op, 1, tLen)));
+    const xs1 = [0n, ...myT1.map(xOf)];
+    const pts1 = [tSecrets, ...y1];
+    let my1: Vec | undefined;
+    for (const j of pa.parties) {
+      if (myT1.includes(j)) continue;
+      const v = F.linComb(pts1, lagrangeAt(xs1, xOf(j)));
+      if (j === self) {
+        my1 = v;
+        continue;
+      }
+      const v2 = share2Out.get(j);
+      pa.send(j, op, v2 ? [v, v2] : [v]);
+    }
+    tSecrets.fill(0n);
+    // ---- receive
+    const expectLen = (d: number) =>
+      (T1(d).includes(self) ? 0 : tLen) + (double && !S2.includes(self) ? count : 0);
+    const senders = pa.parties.filter((d) => d !== self && expectLen(d) > 0);
+    const got = await pa.recv(op, senders, expectLen);
+    const col1: Vec[] = [];
+    const col2: Vec[] = [];
+    await Promise.all(
+      pa.parties.map(async (d) => {
+        if (d === self) {
+          col1[d] = my1!;
+          if (double) col2[d] = my2!;
+          return;
+        }
+        const msg = got.get(d);
+        let off = 0;
+        if (T1(d).includes(self)) col1[d] = await prgExpand(this.recvKeys[d]!, op, 1, tLen);
+        else {
+          col1[d] = msg!.subarray(0, tLen);
+          off = tLen;
+        }
+        if (double)
+          col2[d] = S2.includes(self)
+            ? await prgExpand(this.recvKeys[d]!, op, 2, count)
+            : msg!.subarray(off, off + count);
+      }),
+    );
+    for (const d of pa.parties) {
+      const list = this.dealtPending.get(d) ?? [];
+      list.push(col1[d]!);
+      this.dealtPending.set(d, list);
+    }
+    const M = this.vandermonde();
+    const out = [
+      concat(
+        F.linCombMany(
+          col1.map((c) => c.subarray(0, count)),
+          M,
+        ),
+      ),
+    ];
+    if (double) out.push(concat(F.linCombMany(col2, M)));
     return out;
+  }
+
+  /** One step: every pair of parties agrees on PRG keys (each party picks the key of its own dealings). */
+  private async setupKeys(): Promise<void> {
+    const pa = this.party;
+    const op = pa.nextOp();
+    const others = pa.parties.filter((j) => j !== pa.self);
+    const mine = new Map<number, Vec>();
+    for (const j of others) {
+      const m = this.F.random(PRG_KEY_ELEMENTS, pa.rng);
+      mine.set(j, m);
+      pa.send(j, op, [m]);
+    }
+    const got = await pa.recv(op, others, PRG_KEY_ELEMENTS);
+    await Promise.all(
+      others.map(async (j) => {
+        this.dealKeys[j] = await prgKey(mine.get(j)!);
+        this.recvKeys[j] = await prgKey(got.get(j)!);
+        mine.get(j)!.fill(0n);
+      }),
+    );
   }
 
   /** `len` random degree-t sharings (no MAC). */
   private async randomRaw(len: number): Promise<Vec> {
     const per = Math.ceil(len / (this.n - this.t));
-    const [r] = await this.dealAndExtract(per, [this.t]);
+    const [r] = await this.dealAndExtract(per, false);
     return r!.subarray(0, len);
   }
 
@@ -803,7 +899,7 @@ export class Session {
     const have = this.pool ? this.pool.rt.length - this.pool.off : 0;
     if (have >= len) return;
     const per = Math.ceil((len - have) / (this.n - this.t));
-    const [rt, r2t] = await this.dealAndExtract(per, [this.t, 2 * this.t]);
+    const [rt, r2t] = await this.dealAndExtract(per, true);
     if (this.pool && have > 0) {
       this.pool = {
         rt: concat([this.pool.rt.subarray(this.pool.off), rt!]),

@@ -60,12 +60,17 @@ const lagrangeCache = new Map<string, bigint[]>();
  * (x = party + 1). Cached: the same sets recur in every round.
  */
 export function lagrangeCoefficients(parties: readonly number[], at = 0n): bigint[] {
-  const key = `${parties.join(',')}@${at}`;
+  return lagrangeAt(parties.map(xOf), at);
+}
+
+/** Lagrange coefficients for arbitrary distinct points `xs`, evaluated at `at` (cached). */
+export function lagrangeAt(xs: readonly bigint[], at: bigint): bigint[] {
+  const key = `${xs.join(',')}@${at}`;
   const hit = lagrangeCache.get(key);
   if (hit) return hit;
-  const xs = parties.map(xOf);
-  if (new Set(xs).size !== xs.length)
-    throw new MpcError('ERR_PARAM', `lagrangeCoefficients: duplicate parties ${parties.join(',')}`);
+  if (new Set(xs).size !== xs.length) {
+    throw new MpcError('ERR_PARAM', `lagrangeAt: duplicate points ${xs.join(',')}`);
+  }
   const lams = xs.map((xi, i) => {
     let num = 1n;
     let den = 1n;
