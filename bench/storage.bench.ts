@@ -8,7 +8,12 @@
  *                         baseline shamir.share of the same cells in the same run.
  * - storage.write / .read MB/s of the on-disk store (sha256 + fsync + rename), baseline a plain
  *                         writeFile/readFile of the same bytes.
+ * - mem.node.peak         MiB: peak RSS growth of a real Chromium tab (renderer VmHWM after
+ *                         resetting it, minus its idle RSS) while it loads 1M stored cells from
+ *                         IndexedDB through the share store and holds them; baseline the raw share
+ *                         bytes (8 B/cell), so ratio = peak / raw. Uses port 5184.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +21,7 @@ import Papa from 'papaparse';
 import { Field, share } from '../src/mpc/index';
 import { parseCsv } from '../src/storage/csv';
 import { FsShareStore } from '../src/storage/fs-store';
+import { DEFAULT_CHUNK_SIZE } from '../src/storage/store';
 import { reshareCombine, reshareDeal, type ResharePlan } from '../src/storage/reshare';
 import { acceptValidation, inferSchema, validateAndEncode } from '../src/storage/schema';
 import {
@@ -201,3 +207,121 @@ export const benchmarks: Benchmark[] = [
     },
   },
 ];
+
+// ─── mem.node.peak: a real Chromium tab holding shares ───
+
+/** PIDs of every descendant of `root` whose command line matches `re`. */
+function descendants(root: number, re: RegExp): number[] {
+  const ps = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' });
+  const rows = ps
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3]! }));
+  const out: number[] = [];
+  const walk = (p: number) => {
+    for (const r of rows.filter((x) => x.ppid === p)) {
+      if (re.test(r.args)) out.push(r.pid);
+      walk(r.pid);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+function statusKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+
+async function memNodePeak(cells: number, log: (m: string) => void): Promise<BenchRecord[]> {
+  const { chromium } = await import('@playwright/test');
+  const { CHROMIUM_ARGS } = await import('../playwright.config');
+  const port = 5184;
+  const vite = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/storage/e2e-vite.ts', String(port)],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'confide-bench-mem-'));
+  try {
+    await new Promise<void>((res, rej) => {
+      let out = '';
+      const t = setTimeout(() => rej(new Error(`vite did not start: ${out}`)), 60_000);
+      vite.stdout!.on('data', (d: Buffer) => {
+        out += String(d);
+        if (out.includes('vite ready on')) {
+          clearTimeout(t);
+          res();
+        }
+      });
+    });
+    const ctx = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      headless: true,
+    });
+    try {
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      const url = `http://127.0.0.1:${port}/test/storage/e2e-page.html`;
+      await page.goto(url);
+      await page.waitForFunction(() => typeof window.storageTest === 'object');
+      const F = new Field();
+      const ds = 'f6'.repeat(32);
+      const cols = 10;
+      await page.evaluate((a) => window.storageTest.write(a), {
+        datasetId: ds,
+        version: 1,
+        memberIndex: 0,
+        chunkSize: DEFAULT_CHUNK_SIZE,
+        columns: Array.from({ length: cols }, (_, k) => {
+          const v = F.random(cells / cols);
+          return { name: `c${k}`, b64: Buffer.from(v.buffer).toString('base64') };
+        }),
+      });
+      // A fresh page (new renderer state), then measure the peak while loading and holding every cell.
+      await page.reload();
+      await page.waitForFunction(() => typeof window.storageTest === 'object');
+      const browserPid = Number(
+        /^\s*(\d+)/.exec(
+          execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+            .split('\n')
+            .find((l) => l.includes(dir) && new RegExp(`^\\s*\\d+\\s+${process.pid}\\s`).test(l)) ??
+            '',
+        )?.[1],
+      );
+      const renderers = descendants(browserPid, /--type=renderer/);
+      const before = new Map(renderers.map((p) => [p, statusKiB(p, 'VmRSS')]));
+      for (const p of renderers) writeFileSync(`/proc/${p}/clear_refs`, '5'); // reset the peak RSS
+      const held = await page.evaluate((d) => window.storageTest.holdAll(d), ds);
+      const peakKiB = Math.max(...renderers.map((p) => statusKiB(p, 'VmHWM') - before.get(p)!));
+      const rawMiB = (held * 8) / 1048576;
+      const peakMiB = peakKiB / 1024;
+      log(
+        `[bench] mem.node.peak: ${held} cells, peak +${peakMiB.toFixed(1)} MiB over the idle tab (raw ${rawMiB.toFixed(1)} MiB)`,
+      );
+      return [
+        {
+          name: 'mem.node.peak',
+          value: peakMiB,
+          unit: 'MiB',
+          cells: held,
+          phase: 'load+hold',
+          baseline: 'raw share bytes',
+          ratio: peakMiB / rawMiB,
+          reps: 1,
+        },
+      ];
+    } finally {
+      await ctx.close();
+    }
+  } finally {
+    vite.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+benchmarks.push({
+  name: 'mem.node.peak',
+  run: ({ quick, log }) => memNodePeak(quick ? 100_000 : 1_000_000, log),
+});

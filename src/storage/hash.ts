@@ -1,6 +1,6 @@
 /**
  * SHA-256 of chunk bytes. WebCrypto (browser, worker, Node 20) is native and ~10x faster than JS
- * for 512 KiB chunks; noble's SHA-256 is the fallback where `crypto.subtle` is missing
+ * for 2 MiB chunks; noble's SHA-256 is the fallback where `crypto.subtle` is missing
  * (e.g. an insecure http origin) and the reference in tests.
  */
 import { sha256 } from '@noble/hashes/sha2.js';

@@ -71,7 +71,20 @@ export interface WriteArgs {
   columns: { name: string; b64: string }[];
 }
 
+const held: BigUint64Array[] = [];
+
 const api = {
+  /** Loads every column of a partition and keeps it in memory (what a node holds for a query). */
+  async holdAll(datasetId: string): Promise<number> {
+    const s = await IdbShareStore.open();
+    try {
+      const m = await s.getManifest(datasetId);
+      for (const c of m?.columns ?? []) held.push(await s.readColumn(datasetId, c.name));
+      return held.reduce((a, v) => a + v.length, 0);
+    } finally {
+      await s.close();
+    }
+  },
   /** Hospital tab: CSV -> schema -> validate -> accept -> share and seal in a Web Worker. */
   async ownerUpload(a: OwnerArgs): Promise<{
     sealed: string[];

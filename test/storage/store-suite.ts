@@ -74,6 +74,10 @@ export function shareStoreSuite(label: string, hooks: SuiteHooks): void {
       const s2 = await hooks.open();
       expect(await s2.getManifest(DS2)).toEqual(m);
       expect(await s2.readColumn(DS2, 'x')).toEqual(x);
+      // Reads hand out buffers the caller owns: mutating one never changes the store.
+      const mine = await s2.readColumn(DS2, 'x');
+      mine.fill(0n);
+      expect(await s2.readColumn(DS2, 'x')).toEqual(x);
       expect((await s2.verifyPartition(DS2, m.merkleRoot)).ok).toBe(true);
       await s2.deletePartition(DS2);
       expect(await s2.getManifest(DS2)).toBeUndefined();
