@@ -393,19 +393,82 @@ export async function runPlan(
   const stats: Shared[] = [];
   for (let g = 0; g < G; g++) stats.push(await s.dotMany(rowVecs, groupMasks[g]!));
 
-  // 7. extrema by bitwise search (MSB first), batched over (extremum, group).
+  // 7a. extrema of small-range columns from moments: M_j = Σ_i m_g[i]·x'^j (one dotMany per
+  // group), count of value v = Σ_j L_v[j]·M_j (public linear map), and
+  // MAX' = Σ_{v≥1} [#rows with x' ≥ v > 0], (range − MIN') = Σ_{v≥1} [#rows with x' < v > 0]:
+  // one batched comparison of scalars. D − 2 products per row instead of bits × comparisons.
   const ext: Shared[][] = plan.extrema.map(() => []);
-  if (plan.extrema.length) {
+  const smallExt = plan.extrema
+    .map((e, ei) => ({ e, ei }))
+    .filter(({ e }) => rangeOf(e.col) <= POLY_MAX_RANGE && rangeOf(e.col) > 1);
+  const bigExt = plan.extrema
+    .map((e, ei) => ({ e, ei }))
+    .filter(({ e }) => !(rangeOf(e.col) <= POLY_MAX_RANGE && rangeOf(e.col) > 1));
+  for (const { ei } of plan.extrema
+    .map((e, ei) => ({ e, ei }))
+    .filter(({ e }) => rangeOf(e.col) <= 1)) {
+    ext[ei] = Array.from({ length: G }, () => s.constant(BigUint64Array.of(0n)));
+  }
+  if (smallExt.length) {
+    const cols = [...new Map(smallExt.map(({ e }) => [e.col.index, e.col])).values()];
+    const powers = cols.map((c) => [ones(s, n), sh(c)]);
+    {
+      // x'^2 .. x'^(D−1), level by level, batched over the columns.
+      for (;;) {
+        const pairs: [Shared, Shared][] = [];
+        const dest: { j: number; e: number }[] = [];
+        powers.forEach((pw, j) => {
+          const have = pw.length - 1;
+          const target = rangeOf(cols[j]!) - 1;
+          for (let e = have + 1; e <= Math.min(target, 2 * have); e++) {
+            pairs.push([pw[have]!, pw[e - have]!]);
+            dest.push({ j, e });
+          }
+        });
+        if (!pairs.length) break;
+        const prods = await s.mulMany(pairs);
+        dest.forEach((d, i) => (powers[d.j]![d.e] = prods[i]!));
+      }
+    }
+    const flat = powers.flat();
+    const offsets: number[] = [];
+    powers.reduce((o, pw) => (offsets.push(o), o + pw.length), 0);
+    const thresholds: Shared[] = [];
+    const owners: { ei: number; g: number; count: number }[] = [];
+    for (let g = 0; g < G; g++) {
+      const M = await s.dotMany(flat, groupMasks[g]!);
+      for (const { e, ei } of smallExt) {
+        const j = cols.indexOf(e.col);
+        const D = rangeOf(e.col);
+        const moments = s.slice(M, offsets[j]!, offsets[j]! + D);
+        for (let v = 1; v < D; v++) {
+          // #rows with x' < v = Σ_j step_v[j]·M_j ; #rows with x' ≥ v = M_0 − that.
+          const below = s.sumAll(s.mulPublic(moments, BigUint64Array.from(stepPolynomial(D, v))));
+          thresholds.push(e.dir === 'max' ? s.sub(s.slice(moments, 0, 1), below) : below);
+        }
+        owners.push({ ei, g, count: D - 1 });
+      }
+    }
+    const nz = await s.gtConst(s.concat(thresholds), 0n);
+    let off = 0;
+    for (const o of owners) {
+      ext[o.ei]![o.g] = s.sumAll(s.slice(nz, off, off + o.count));
+      off += o.count;
+    }
+  }
+
+  // 7b. extrema of wide columns by bitwise search (MSB first), batched over (extremum, group).
+  if (bigExt.length) {
     const vals = plan.extrema.map((e) =>
       e.dir === 'max' ? sh(e.col) : s.affine(sh(e.col), P - 1n, e.col.hi - e.col.lo),
     );
     const r: Shared[][] = plan.extrema.map(() =>
       Array.from({ length: G }, () => s.constant(BigUint64Array.of(0n))),
     );
-    const maxBits = Math.max(...plan.extrema.map((e) => e.col.bits));
+    const maxBits = Math.max(...bigExt.map(({ e }) => e.col.bits));
     for (let j = maxBits - 1; j >= 0; j--) {
       const active: [number, number][] = [];
-      plan.extrema.forEach((e, ei) => {
+      bigExt.forEach(({ e, ei }) => {
         if (e.col.bits > j) for (let g = 0; g < G; g++) active.push([ei, g]);
       });
       const pow = 1n << BigInt(j);
@@ -425,7 +488,7 @@ export async function runPlan(
         r[ei]![g] = s.add(r[ei]![g]!, s.mulConst(s.slice(nz, k, k + 1), pow));
       });
     }
-    plan.extrema.forEach((_, ei) => (ext[ei] = r[ei]!));
+    bigExt.forEach(({ ei }) => (ext[ei] = r[ei]!));
   }
 
   // 8. policy: joint noise, cohort threshold, masking.
