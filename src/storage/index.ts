@@ -107,3 +107,10 @@ export {
   type SealedForMember,
 } from './upload';
 export { reshareDeal, reshareCombine, checkPlan, type ResharePlan } from './reshare';
+export {
+  nodeDuties,
+  nextChurnStep,
+  type Duties,
+  type ChurnStep,
+  type RecordedCommittee,
+} from './duties';
