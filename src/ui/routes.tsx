@@ -14,6 +14,16 @@ export const routes: RouteDef[] = [
   // Views register here, e.g.
   // { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
   { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
+  {
+    path: '/hospital',
+    title: 'Hospital dashboard',
+    component: lazy(() => import('./hospital/HospitalView')),
+  },
+  {
+    path: '/researcher',
+    title: 'Researcher',
+    component: lazy(() => import('./researcher/ResearcherView')),
+  },
 ];
 
 void lazy;
