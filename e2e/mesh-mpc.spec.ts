@@ -18,7 +18,9 @@ test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
   console.log(`mesh-mpc seed ${SEED}`);
-  [signaling, vite] = await Promise.all([startSignaling(SIGNALING_PORT), startVite()]);
+  // One after the other, so a failure of the second leaves the first assigned (and stopped in afterAll).
+  signaling = await startSignaling(SIGNALING_PORT);
+  vite = await startVite();
   tabs = await openNodeTabs(browser, 5, SIGNALING_PORT, 'mpc-e2e');
   await waitFullMesh(tabs);
 });
@@ -104,10 +106,13 @@ test('batch of multiplications and comparisons on random inputs equals the plain
   for (const o of outs) expect(o).toEqual({ prod, lt, eq });
 });
 
-test('the UI thread stays responsive while the workers multiply', async () => {
+test('the UI thread stays responsive while the workers multiply', async ({ browser }) => {
   const committee = tabs.map((t) => t.id);
   const t0 = await tabs[0]!.page.evaluate(() => performance.now());
-  const res = await Promise.all(
+  // A CPU trace of the renderers: 5 tabs and 5 workers share 2 cores here, so wall-clock "long
+  // tasks" mostly measure waiting for a core; the CPU time of each main-thread task is what the
+  // page itself spends.
+  const running = Promise.all(
     tabs.map((t) =>
       t.page.evaluate(async (committee) => {
         const r = await window.confideNode!.runJob('mulbench-ui', committee, {
@@ -122,18 +127,58 @@ test('the UI thread stays responsive while the workers multiply', async () => {
       }, committee),
     ),
   );
+  // Trace a window of 3 s in the middle of the computation (a whole-run trace is hundreds of MB).
+  await expect
+    .poll(
+      () =>
+        tabs[0]!.page.evaluate(
+          () =>
+            window.confideNode!.snapshot().jobs.find((j) => j.id === 'mulbench-ui')?.stage ?? '',
+        ),
+      { timeout: 60_000 },
+    )
+    .toMatch(/mul round/);
+  await browser.startTracing(tabs[0]!.page, {
+    categories: ['disabled-by-default-devtools.timeline'],
+  });
+  await new Promise((r) => setTimeout(r, 3000));
+  const traceBuf = await browser.stopTracing();
+  const res = await running;
+  const trace = JSON.parse(traceBuf.toString('utf8')) as {
+    traceEvents: Array<{
+      name: string;
+      ph: string;
+      pid: number;
+      tid: number;
+      dur?: number;
+      tdur?: number;
+      args?: { name?: string };
+    }>;
+  };
   expect(res).toEqual(new Array<number>(5).fill(300_000));
+  const mains = new Set(
+    trace.traceEvents
+      .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
+  const tasks = trace.traceEvents.filter(
+    (e) => e.name === 'RunTask' && e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`),
+  );
+  const maxCpuMs = Math.max(...tasks.map((e) => (e.tdur ?? 0) / 1000));
   const long = await tabs[0]!.page.evaluate(
     (since) =>
       (window as unknown as { __longTasks: Array<{ start: number; duration: number }> }).__longTasks
         .filter((e) => e.start >= since)
-        .map((e) => e.duration),
+        .map((e) => Math.round(e.duration)),
     t0,
   );
   console.log(
-    `main-thread long tasks in tab 0 during 300k multiplications: ${long.length ? long.map((d) => d.toFixed(0)).join(', ') + ' ms' : 'none'}`,
+    `300k multiplications: ${tasks.length} main-thread tasks in ${mains.size} tabs, longest CPU time ${maxCpuMs.toFixed(1)} ms; ` +
+      `wall-clock long tasks in tab 0 (waiting for one of 2 cores included): ${long.join(', ') || 'none'}`,
   );
-  expect(long.length, `long tasks: ${long.join(', ')}`).toBeLessThanOrEqual(1);
+  expect(mains.size).toBeGreaterThanOrEqual(5);
+  expect(tasks.length).toBeGreaterThan(100);
+  expect(maxCpuMs).toBeLessThan(50);
 });
 
 test('killing 2 of 5 tabs mid-computation: a sum still finishes correctly on the 3, multiplication aborts clearly', async () => {
@@ -218,4 +263,48 @@ test('killing 2 of 5 tabs mid-computation: a sum still finishes correctly on the
     );
     expect(st?.status).toBe('failed');
   }
+});
+
+test('drafts and the job board sync over the mesh and persist in IndexedDB; the node key survives a reload', async () => {
+  const [t0, t1, t2] = tabs as [NodeTab, NodeTab, NodeTab];
+  await t1.page.evaluate(() =>
+    window
+      .confideNode!.coord.draft('draft-e2e')
+      .insert(0, 'SELECT COUNT(*) FROM ds WHERE age >= 60'),
+  );
+  await t2.page.evaluate(() =>
+    window.confideNode!.coord.draft('draft-e2e').insert(0, '-- shared\n'),
+  );
+  for (const t of [t0, t1, t2])
+    await expect
+      .poll(() => t.page.evaluate(() => window.confideNode!.coord.draft('draft-e2e').toString()), {
+        timeout: 10_000,
+      })
+      .toBe('-- shared\nSELECT COUNT(*) FROM ds WHERE age >= 60');
+  // Presence: node 0 sees the other survivors, each under its own authenticated key.
+  const presence = await t0.page.evaluate(() =>
+    window.confideNode!.coord.presence().map((p) => p.node),
+  );
+  expect(presence).toEqual(expect.arrayContaining([t0.id, t1.id, t2.id]));
+  expect(await t0.page.evaluate(() => window.confideNode!.coord.rejections.length)).toBe(0);
+
+  // Alone in the room after a reload, node 0 still has its key, the drafts and the job board.
+  await t1.ctx.close();
+  await t2.ctx.close();
+  await t0.page.reload();
+  expect(await t0.page.getByTestId('node-id').textContent({ timeout: 60_000 })).toBe(t0.id);
+  const after = await t0.page.evaluate(() => ({
+    peers: window.confideNode!.mesh.connectedKeys().length,
+    draft: window.confideNode!.coord.draft('draft-e2e').toString(),
+    jobs: window.confideNode!.coord.jobs().map((j) => [j.id, j.status]),
+  }));
+  expect(after.peers).toBe(0);
+  expect(after.draft).toBe('-- shared\nSELECT COUNT(*) FROM ds WHERE age >= 60');
+  expect(after.jobs).toEqual(
+    expect.arrayContaining([
+      ['sum-1', 'done'],
+      ['arith-1', 'done'],
+      ['mul-kill', 'failed'],
+    ]),
+  );
 });

@@ -30,7 +30,9 @@ async function openTab(browser: Browser): Promise<Page> {
 test.describe.configure({ mode: 'serial' });
 
 test.beforeAll(async ({ browser }) => {
-  [signaling, vite] = await Promise.all([startSignaling(SIGNALING_PORT), startVite()]);
+  // One after the other, so a failure of the second leaves the first assigned (and stopped in afterAll).
+  signaling = await startSignaling(SIGNALING_PORT);
+  vite = await startVite();
   for (let i = 0; i < N; i++) {
     const p = await openTab(browser);
     tabs.push(p);

@@ -48,8 +48,12 @@ export type JobResult =
   | {
       kind: 'mulbench';
       muls: number;
+      /** Everything after the random inputs: preprocessing + multiplications + verification. */
       seconds: number;
+      /** Preprocessing (double sharings) + multiplications. */
       mulSeconds: number;
+      /** Multiplications alone, with preprocessed double sharings. */
+      onlineSeconds: number;
       bytesSent: number;
       framesSent: number;
     };

@@ -37,6 +37,9 @@ let registry: Set<string> | null = null;
 const events: Array<{ type: string; who?: string; code?: string }> = [];
 const received: Received[] = [];
 const errors: string[] = [];
+let echoWaiter: (() => void) | undefined;
+/** Hash received messages (tests); benchmarks turn it off so it does not eat into the link's CPU. */
+let hashing = true;
 
 const api = {
   async init(): Promise<string> {
@@ -48,7 +51,9 @@ const api = {
     room: string;
     forgeKey?: string;
     connectMs?: number;
+    hash?: boolean;
   }): Promise<void> {
+    hashing = o.hash !== false;
     let id = identity ?? (await loadOrCreateIdentity());
     if (o.forgeKey) {
       // Claims another node's key but can only sign with its own: the handshake must fail.
@@ -73,9 +78,35 @@ const api = {
     });
     for (const ch of [1, 2, 3])
       mesh.listen(ch, (from, bytes) =>
-        received.push({ from, channel: ch, size: bytes.length, hash: bytesToHex(sha256(bytes)) }),
+        received.push({
+          from,
+          channel: ch,
+          size: bytes.length,
+          hash: hashing ? bytesToHex(sha256(bytes)) : '',
+        }),
       );
+    // Echo service for round-trip measurements: channel 4 in, channel 5 back.
+    mesh.listen(4, (from, bytes) => mesh!.send(from, 5, bytes));
+    mesh.listen(5, () => {
+      const w = echoWaiter;
+      echoWaiter = undefined;
+      w?.();
+    });
     await mesh.start();
+  },
+  /** Median round trip (ms) of `count` sequential 8-byte messages to `to` and back. */
+  async rtt(to: string, count: number): Promise<number> {
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((r) => {
+        echoWaiter = r;
+        mesh!.send(to, 4, new Uint8Array(8));
+      });
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)]!;
   },
   setRegistry(keys: string[] | null) {
     registry = keys ? new Set(keys) : null;

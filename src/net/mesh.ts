@@ -81,7 +81,7 @@ export class Mesh {
   constructor(opts: MeshOptions) {
     this.o = opts;
     this.identity = opts.identity;
-    this.timeouts = { connectMs: 15_000, heartbeatMs: 1000, deadAfterMs: 8000, ...opts.timeouts };
+    this.timeouts = { connectMs: 15_000, heartbeatMs: 1000, deadAfterMs: 10_000, ...opts.timeouts };
     this.signaling = new SignalingClient(opts.signalingUrl, opts.room, {
       joined: (_id, peers) => {
         for (const p of peers) {
