@@ -120,7 +120,10 @@ export function createMemoryNetwork(n: number, opts: MemoryNetworkOptions = {}):
       if (gone.has(p)) return;
       gone.add(p);
       for (let i = 0; i < n; i++) {
-        if (i !== p && !closed.has(i)) queueMicrotask(() => goneHandlers[i]?.(p, 'disconnected'));
+        if (i === p) continue;
+        if (!closed.has(i)) queueMicrotask(() => goneHandlers[i]?.(p, 'disconnected'));
+        // the vanished party loses everyone too (its own network is gone)
+        if (!closed.has(p)) queueMicrotask(() => goneHandlers[p]?.(i, 'disconnected'));
       }
     },
     inject(from: number, to: number, bytes: Uint8Array): void {
