@@ -55,3 +55,4 @@ export {
   geometricDigits,
 } from './dp';
 export { runPlanInMemory, type InMemoryOptions, type InMemoryRun } from './simulate';
+export { sealShares, unsealShares, openSealedResult, MAX_SEALED_ELEMENTS } from './seal';
