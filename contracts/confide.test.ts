@@ -23,6 +23,7 @@ import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../s
 import {
   isQueryAuthorised,
   isRegisteredNode,
+  registeredNodeHook,
   opDigest,
   datasetIdFor,
   members,
@@ -183,6 +184,20 @@ describe('nodes', () => {
     );
     expect(await isRegisteredNode(f.pub, f.address, '0x1234')).toBe(false);
     expect((await balance(f.address)) - before).toBe(parseEther('1.5'));
+  });
+
+  it('gives the mesh a cached registered-node hook that follows leaving', async () => {
+    let t = 0;
+    const hook = registeredNodeHook(f.pub, f.address, { ttlMs: 1000, now: () => t });
+    const n = nodes[5]!;
+    expect(await hook(n.pubkey)).toBe(true);
+    expect(await hook(n.pubkey.slice(2).toUpperCase())).toBe(true);
+    expect(await hook(compressedPublicKey(randomNodeKey()).slice(2))).toBe(false);
+    expect(await hook('zz')).toBe(false);
+    await f.tx(n.op, 'requestLeave', [n.id]);
+    expect(await hook(n.pubkey)).toBe(true); // cached
+    t = 1001;
+    expect(await hook(n.pubkey)).toBe(false);
   });
 
   it('rejects a deposit below the minimum', async () => {

@@ -139,6 +139,31 @@ export async function isRegisteredNode(
   });
 }
 
+/**
+ * `isRegisteredNode` shaped for the mesh (`MeshOptions.isRegisteredNode`): takes the peer's key as
+ * hex (with or without 0x) and caches answers for `ttlMs` so a reconnect storm does not flood the
+ * RPC. A key that stops being registered (left, slashed, rotated) is refused after at most `ttlMs`.
+ */
+export function registeredNodeHook(
+  pub: PublicClient,
+  address: Address,
+  opts: { ttlMs?: number; now?: () => number } = {},
+): (publicKeyHex: string) => Promise<boolean> {
+  const ttl = opts.ttlMs ?? 10_000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, { ok: boolean; at: number }>();
+  return async (publicKeyHex: string) => {
+    const hex = publicKeyHex.toLowerCase().replace(/^0x/, '');
+    if (!/^[0-9a-f]{66}$/.test(hex)) return false;
+    const hit = cache.get(hex);
+    if (hit && now() - hit.at < ttl) return hit.ok;
+    const ok = await isRegisteredNode(pub, address, `0x${hex}`);
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hex, { ok, at: now() });
+    return ok;
+  };
+}
+
 // ─── datasets ───
 
 export interface DatasetSpec {
