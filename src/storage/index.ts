@@ -106,7 +106,17 @@ export {
   type UploadProgress,
   type SealedForMember,
 } from './upload';
-export { reshareDeal, reshareCombine, checkPlan, type ResharePlan } from './reshare';
+export {
+  reshareDeal,
+  reshareCombine,
+  reshareDealMasked,
+  reshareCheckValue,
+  reshareVerify,
+  withoutMask,
+  checkPlan,
+  type ResharePlan,
+  type ReshareVerdict,
+} from './reshare';
 export {
   nodeDuties,
   nextChurnStep,
