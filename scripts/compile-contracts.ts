@@ -77,7 +77,9 @@ export function compileContracts(force = false): { path: string; compiled: boole
     for (const [name, c] of Object.entries(contracts)) {
       const bytecode = `0x${c.evm.bytecode.object}`;
       ts += `\n/** ${file}:${name} (${(bytecode.length - 2) / 2} bytes of init code) */\n`;
-      ts += `export const ${name} = {\n  abi: ${JSON.stringify(c.abi, null, 2)},\n  bytecode: '${bytecode}',\n} as const;\n`;
+      // The ABI is also its own export so the app bundle can import it without the bytecode.
+      ts += `export const ${name}Abi = ${JSON.stringify(c.abi, null, 2)} as const;\n`;
+      ts += `export const ${name} = { abi: ${name}Abi, bytecode: '${bytecode}' } as const;\n`;
     }
   }
   mkdirSync(dirname(GENERATED), { recursive: true });

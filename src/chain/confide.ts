@@ -19,11 +19,11 @@ import {
   type WalletClient,
   type Account,
 } from 'viem';
-import { Confide } from './generated/contracts';
+import { ConfideAbi } from './generated/contracts';
 import { ChainError } from './errors';
 import { compressedPublicKey, keyAddress, signDigest } from './keys';
 
-export const confideAbi = Confide.abi;
+export const confideAbi = ConfideAbi;
 export type ConfideWallet = WalletClient<Transport, Chain, Account>;
 
 /** Query kinds (bit positions of a grant's `kinds` mask). */
