@@ -74,6 +74,41 @@ export function solveExact(a: bigint[][], b: bigint[]): Frac[] | null {
   return m.map((r, i) => fdiv(r[n]!, r[i]!));
 }
 
+function modInverse(a: bigint): bigint {
+  let r = 1n;
+  let b = a % P;
+  let e = P - 2n;
+  while (e) {
+    if (e & 1n) r = (r * b) % P;
+    b = (b * b) % P;
+    e >>= 1n;
+  }
+  return r;
+}
+
+/**
+ * The fraction a/b (b > 0) with |a| ≤ A, b ≤ B congruent to u mod p, by the extended Euclidean
+ * algorithm (unique when 2AB < p: the plan checks the bounds). A = rows·range, B = rows, each with
+ * a margin for noise.
+ */
+export function rationalReconstruct(
+  u: bigint,
+  rows: number,
+  col: ResolvedColumn,
+): [bigint, bigint] | null {
+  const A = BigInt(Math.max(1, rows)) * (col.hi - col.lo + 1n) + (1n << 24n);
+  const B = BigInt(Math.max(1, rows)) + (1n << 24n);
+  let [r0, r1] = [P, u % P];
+  let [t0, t1] = [0n, 1n];
+  while (r1 > A) {
+    const q = r0 / r1;
+    [r0, r1] = [r1, r0 - q * r1];
+    [t0, t1] = [t1, t0 - q * t1];
+  }
+  if (t1 === 0n || (t1 < 0n ? -t1 : t1) > B) return null;
+  return t1 < 0n ? [-r1, -t1] : [r1, t1];
+}
+
 export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
   const q = plan.checked;
   const vecIndex = new Map<string, number>();
@@ -114,8 +149,23 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
           return nn;
         case 'SUM':
           return nn <= 0 ? null : Number(sum1(a.col) + n * a.col.lo) / unit(a.col);
-        case 'AVG':
+        case 'AVG': {
+          if (plan.hideCount) {
+            const vi = vecIndex.get(`col:${a.col.name}`)!;
+            const at = layout.ratio(plan, g, plan.ratios.indexOf(vi));
+            const rs = opened[at]!;
+            const rn = opened[at + 1]!;
+            if (rn === 0n) return null;
+            const frac = rationalReconstruct(
+              (rs * modInverse(rn)) % P,
+              plan.checked.schema.rows,
+              a.col,
+            );
+            if (!frac) return null;
+            return (Number(frac[0]) / Number(frac[1]) + Number(a.col.lo)) / unit(a.col);
+          }
           return nn <= 0 ? null : Number(sum1(a.col) + n * a.col.lo) / nn / unit(a.col);
+        }
         case 'VAR':
         case 'STDDEV': {
           if (nn < 2) return null;

@@ -46,7 +46,7 @@ export {
   type ResultRow,
   type ResultValue,
 } from './finalize';
-export { evaluatePlain, type Columns } from './reference';
+export { evaluatePlain, sameOpened, type Columns } from './reference';
 export { runPlan, type OutputMode, type RunPlanOptions, type RunPlanResult } from './mpc';
 export {
   jointDiscreteLaplace,

@@ -552,12 +552,34 @@ export async function runPlan(
         s.concat(plan.extrema.map((_, ei) => ext[ei]![g]!)),
       ]);
   }
+  // AVG-only queries (plan.hideCount): counts and sums stay shared; each AVG opens
+  // (r·passed·Σx', r·passed·n) with a fresh random r, which fixes only the fraction Σx'/n.
+  const R = plan.ratios.length;
+  let rp: Shared | undefined;
+  if (R) {
+    const r = await s.random(G * R);
+    [rp] = await s.mulMany([
+      [r, s.concat(Array.from({ length: G }, (_, g) => broadcast(passed[g]!, R)))],
+    ]);
+    for (let g = 0; g < G; g++) {
+      const rg = s.slice(rp!, g * R, (g + 1) * R);
+      const sums = s.concat(plan.ratios.map((vi) => s.slice(noisy[g]!, vi, vi + 1)));
+      pairs.push([s.concat([rg, rg]), s.concat([sums, broadcast(s.slice(noisy[g]!, 0, 1), R)])]);
+    }
+  }
   const masked = await s.mulMany(pairs);
   const out: Shared[] = [];
-  let q = 0;
+  const zeros = s.constant(new BigUint64Array(V));
+  const perG = plan.extrema.length ? 2 : 1;
   for (let g = 0; g < G; g++) {
-    out.push(passed[g]!, masked[q++]!, ...binPassed[g]!);
-    if (plan.extrema.length) out.push(masked[q++]!);
+    const stat = masked[g * perG]!;
+    out.push(passed[g]!, plan.hideCount ? zeros : stat, ...binPassed[g]!);
+    if (plan.extrema.length) out.push(masked[g * perG + 1]!);
+    if (R) {
+      const both = masked[G * perG + g]!; // [r_j·S_j for j < R, r_j·n for j < R]
+      for (let j = 0; j < R; j++)
+        out.push(s.slice(both, j, j + 1), s.slice(both, R + j, R + j + 1));
+    }
   }
   const output = s.concat(out);
   if (output.v.length !== G * plan.perGroup)

@@ -72,7 +72,16 @@ export interface Plan {
   rowVecs: RowVec[];
   histograms: Histogram[];
   extrema: Extremum[];
-  /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema]. */
+  /**
+   * True when every SELECT item is an AVG (or arithmetic on AVGs): then neither the counts nor the
+   * sums are opened. Each AVG opens only the pair (r·Σx', r·n) for a fresh shared random r, which
+   * determines the fraction Σx'/n — the answer — and nothing else (the requester recovers it by
+   * rational reconstruction; the bounds 2·rows²·range < p are checked here).
+   */
+  hideCount: boolean;
+  /** Row-vector indices (kind 'col') of the AVG columns with a ratio pair, when hideCount. */
+  ratios: number[];
+  /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema, ratio pairs]. */
   perGroup: number;
   /** Estimated rounds of communication (independent of rows). */
   rounds: number;
@@ -289,7 +298,30 @@ export function planQuery(q: CheckedQuery): Plan {
 
   const columns = [...used].sort((x, y) => x.index - y.index);
   const bins = rowVecs.filter((v) => v.kind === 'bin').length;
-  const perGroup = 1 + rowVecs.length + bins + extrema.length;
+  const onlyAvg = (e: CExpr): boolean =>
+    e.kind === 'agg'
+      ? e.agg.fn === 'AVG'
+      : e.kind === 'neg'
+        ? onlyAvg(e.arg)
+        : e.kind === 'arith'
+          ? onlyAvg(e.left) && onlyAvg(e.right)
+          : true;
+  const P61 = (1n << 61n) - 1n;
+  const rowsBound = BigInt(Math.max(1, q.schema.rows));
+  const avgCols = rowVecs
+    .map((v, i) => ({ v, i }))
+    .filter(({ v }) => v.kind === 'col')
+    .map(({ v, i }) => ({ col: (v as { col: ResolvedColumn }).col, i }));
+  const hideCount =
+    q.items.some((it) => it.expr.kind !== 'groupKey') &&
+    q.items.every((it) => onlyAvg(it.expr)) &&
+    // rational reconstruction of Σx'/n needs 2·A·B < p with A = rows·range (+ noise), B = rows (+ noise)
+    avgCols.every(
+      ({ col }) =>
+        2n * (rowsBound * (col.hi - col.lo + 1n) + (1n << 24n)) * (rowsBound + (1n << 24n)) < P61,
+    );
+  const ratios = hideCount ? avgCols.map(({ i }) => i) : [];
+  const perGroup = 1 + rowVecs.length + bins + extrema.length + 2 * ratios.length;
   const G = groupKeys.length;
 
   // Rounds: comparisons (constant, say R_cmp each), boolean depth, group products, row products,
@@ -333,6 +365,8 @@ export function planQuery(q: CheckedQuery): Plan {
     rowVecs,
     histograms,
     extrema,
+    hideCount,
+    ratios,
     perGroup,
     rounds,
     cost,
@@ -360,4 +394,12 @@ export const layout = {
     g * p.perGroup + 1 + p.rowVecs.length + binOrdinal,
   extremum: (p: Plan, g: number, e: number) =>
     g * p.perGroup + 1 + p.rowVecs.length + p.rowVecs.filter((v) => v.kind === 'bin').length + e,
+  /** Ratio pair r of group g: [r·Σx', r·n] at this index and the next. */
+  ratio: (p: Plan, g: number, r: number) =>
+    g * p.perGroup +
+    1 +
+    p.rowVecs.length +
+    p.rowVecs.filter((v) => v.kind === 'bin').length +
+    p.extrema.length +
+    2 * r,
 };

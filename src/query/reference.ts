@@ -143,6 +143,14 @@ export function evaluatePlain(
       }
       out[layout.stat(plan, g, i)] = mod(keep * noisy[i]!);
     });
+    if (plan.hideCount) {
+      // Counts and sums stay hidden; each AVG releases (r·Σx', r·n) — here with r = 1.
+      plan.rowVecs.forEach((_, i) => (out[layout.stat(plan, g, i)] = 0n));
+      plan.ratios.forEach((vi, r) => {
+        out[layout.ratio(plan, g, r)] = mod(passed * noisy[vi]!);
+        out[layout.ratio(plan, g, r) + 1] = mod(passed * noisy[0]!);
+      });
+    }
     plan.extrema.forEach((e, j) => {
       const x = data[e.col.index]!;
       let best = 0n;
@@ -155,4 +163,25 @@ export function evaluatePlain(
     });
   }
   return out;
+}
+
+/**
+ * Equality of two opened vectors of the same plan, where ratio pairs (r·S, r·n) are compared as
+ * fractions (they carry a fresh random factor in MPC): a·d = b·c mod p for pairs (a, b), (c, d).
+ */
+export function sameOpened(plan: Plan, a: readonly bigint[], b: readonly bigint[]): boolean {
+  if (a.length !== b.length) return false;
+  const ratioAt = new Set<number>();
+  for (let g = 0; g < plan.groupKeys.length; g++) {
+    plan.ratios.forEach((_, r) => ratioAt.add(layout.ratio(plan, g, r)));
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (ratioAt.has(i)) {
+      const [x, y, u, v] = [a[i]!, a[i + 1]!, b[i]!, b[i + 1]!];
+      if ((y === 0n) !== (v === 0n)) return false;
+      if ((x * v - y * u) % P !== 0n) return false;
+      i++;
+    } else if (a[i] !== b[i]) return false;
+  }
+  return true;
 }
