@@ -992,6 +992,78 @@ describe('queries', () => {
     await f.expectRevert(nodes[0]!.op, 'postResult', [q, M, 0, c(0)], 'QueryNotOpen', [q, 3]);
   });
 
+  it('a query stays bound to the committee of the version it was requested on', async () => {
+    const q = await request();
+    const next = nodes.slice(1, 6).map((n) => n.id);
+    const emptyApproval = {
+      members: { committee: [], partitionsHash: keccak256('0x') },
+      signerIndexes: [],
+      signatures: [],
+    };
+    await f.tx(owner, 'reshare', [DS, 2, next, rootsFor(next), emptyApproval]);
+    // version-2 members cannot post for a version-1 query; version-1 members can
+    await f.expectRevert(
+      nodes[5]!.op,
+      'postResult',
+      [q, members(next, rootsFor(next)), 4, keccak256('0x01')],
+      'CommitteeMismatch',
+      [DS, 1],
+    );
+    await post(q, 0);
+    // a new query runs on version 2
+    const q2 = await request();
+    expect((await f.read<{ version: number }>('getQuery', [q2])).version).toBe(2);
+    await f.tx(nodes[5]!.op, 'postResult', [
+      q2,
+      members(next, rootsFor(next)),
+      4,
+      keccak256('0x01'),
+    ]);
+    expect(
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: q2,
+        queryHash: QH,
+        nodeId: nodes[5]!.id,
+      }),
+    ).toMatchObject({ ok: true, version: 2 });
+    expect(
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: q2,
+        queryHash: QH,
+        nodeId: nodes[0]!.id,
+      }),
+    ).toMatchObject({ ok: false, code: 'NOT_IN_COMMITTEE' });
+  });
+
+  it('a node posts with its rotated key; the old key can no longer send', async () => {
+    const q = await request();
+    const n = nodes[2]!;
+    const key2 = randomNodeKey();
+    await f.tx(n.op, 'updateNodeKey', [
+      n.id,
+      compressedPublicKey(key2),
+      await popFor(key2, n.op.account.address),
+    ]);
+    const { createWalletClient, http } = await import('viem');
+    const { privateKeyToAccount } = await import('viem/accounts');
+    const asKey = async (k: Uint8Array) => {
+      const account = privateKeyToAccount(bytesToHex(k));
+      await f.test.setBalance({ address: account.address, value: parseEther('1') });
+      return createWalletClient({
+        account,
+        chain: researcher.chain,
+        transport: http(f.anvil.rpcUrl),
+      });
+    };
+    const oldKey = await asKey(n.key);
+    await f.expectRevert(oldKey, 'postResult', [q, M, 2, keccak256('0x01')], 'NotNodeSender', [
+      n.id,
+      n.id,
+    ]);
+    await f.tx(await asKey(key2), 'postResult', [q, M, 2, keccak256('0x01')]);
+    expect(await f.read<Hex>('resultOf', [q, n.id])).toBe(keccak256('0x01'));
+  });
+
   it('rejects bad result posts', async () => {
     const q = await request();
     const op0 = nodes[0]!.op;
