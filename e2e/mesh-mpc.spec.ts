@@ -143,7 +143,24 @@ test('the UI thread stays responsive while the workers multiply', async ({ brows
   });
   await new Promise((r) => setTimeout(r, 3000));
   const traceBuf = await browser.stopTracing();
-  const res = await running;
+  const res = await running.catch(async (e: unknown) => {
+    for (const [i, t] of tabs.entries())
+      console.error(
+        `[node ${i}] ${JSON.stringify(
+          await t.page.evaluate(() => ({
+            events: window.confideNode!.snapshot().events.slice(-8),
+            jobs: window
+              .confideNode!.snapshot()
+              .jobs.map((j) => [j.id, j.status, j.stage, j.error]),
+            peers: window
+              .confideNode!.mesh.peers()
+              .map((p) => [p.key?.slice(0, 12), p.state, p.bytesSent, p.bytesReceived]),
+            stats: window.confideNode!.mesh.stats(),
+          })),
+        )}`,
+      );
+    throw e;
+  });
   const trace = JSON.parse(traceBuf.toString('utf8')) as {
     traceEvents: Array<{
       name: string;

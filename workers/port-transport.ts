@@ -7,12 +7,15 @@
  *   main → worker  { k: 'm', from, b: Uint8Array }   a frame from party `from`
  *                  { k: 'g', peer, reason }          party `peer` is gone for good
  *   worker → main  { k: 's', to, b: Uint8Array }     send a frame to party `to`
+ *                  { k: 'end' }                      no more frames (sent by close(); messages on
+ *                                                    one port keep their order, so the main thread
+ *                                                    knows every frame before it was relayed)
  */
 import type { Transport } from '../src/mpc/index';
 
 export type ToWorker =
   { k: 'm'; from: number; b: Uint8Array } | { k: 'g'; peer: number; reason: string };
-export type FromWorker = { k: 's'; to: number; b: Uint8Array };
+export type FromWorker = { k: 's'; to: number; b: Uint8Array } | { k: 'end' };
 
 /** The whole buffer of `b`, copied first when `b` is a view into a larger buffer. */
 export function ownBuffer(b: Uint8Array): Uint8Array<ArrayBuffer> {
@@ -81,7 +84,9 @@ export class PortTransport implements Transport {
   }
 
   close(): void {
+    if (this.closed) return;
     this.closed = true;
+    this.port.postMessage({ k: 'end' } satisfies FromWorker);
     this.port.onmessage = null;
     this.port.close();
   }

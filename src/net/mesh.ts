@@ -75,6 +75,8 @@ export class Mesh {
   private readonly handlers = new Map<number, (from: string, bytes: Uint8Array) => void>();
   private readonly unclaimed = new Map<number, Array<{ from: string; bytes: Uint8Array }>>();
   private unclaimedBytes = 0;
+  /** Channels whose listener went away: late messages for them are dropped, not held. */
+  private readonly closedChannels = new Set<number>();
   private readonly listeners = new Set<(e: MeshEvent) => void>();
   private closed = false;
 
@@ -124,6 +126,15 @@ export class Mesh {
       bytesReceived: l.bytesReceived,
       peakBuffered: l.peakBuffered,
     }));
+  }
+
+  /** Diagnostics: bytes held for channels nobody listens to yet, and queued bytes per link. */
+  stats(): { unclaimedBytes: number; unclaimedChannels: number[]; queued: Record<string, number> } {
+    return {
+      unclaimedBytes: this.unclaimedBytes,
+      unclaimedChannels: [...this.unclaimed.keys()],
+      queued: Object.fromEntries([...this.byKey].map(([k, l]) => [k.slice(0, 12), l.pendingBytes])),
+    };
   }
 
   /** Keys of the authenticated peers. */
@@ -179,6 +190,7 @@ export class Mesh {
     if (this.handlers.has(channel))
       throw new MeshError('ERR_BAD_ARGUMENT', `listen: channel ${channel} already has a handler`);
     this.handlers.set(channel, handler);
+    this.closedChannels.delete(channel);
     const early = this.unclaimed.get(channel);
     if (early) {
       this.unclaimed.delete(channel);
@@ -188,7 +200,11 @@ export class Mesh {
       }
     }
     return () => {
-      if (this.handlers.get(channel) === handler) this.handlers.delete(channel);
+      if (this.handlers.get(channel) !== handler) return;
+      this.handlers.delete(channel);
+      this.closedChannels.add(channel);
+      if (this.closedChannels.size > 10_000)
+        this.closedChannels.delete(this.closedChannels.values().next().value!);
     };
   }
 
@@ -263,6 +279,7 @@ export class Mesh {
     const from = link.remoteKey!;
     const h = this.handlers.get(channel);
     if (h) return h(from, bytes);
+    if (this.closedChannels.has(channel)) return; // a session that ended here; its stragglers
     const cap = this.o.maxUnclaimedBytes ?? 64 * 1024 * 1024;
     if (this.unclaimedBytes + bytes.length > cap) {
       this.emit({

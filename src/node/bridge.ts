@@ -13,12 +13,22 @@ export interface BridgeStats {
   bytesOut: number;
 }
 
-export function bridgeTransport(
-  port: MessagePort,
-  transport: Transport,
-): { stats: BridgeStats; close(): void } {
+export interface Bridge {
+  stats: BridgeStats;
+  /**
+   * Resolves when the worker said it will send no more frames. The job's result comes back on a
+   * different port than the frames, so it can overtake the last frames: wait for this before
+   * closing, or the last frames of a protocol are lost and the other parties time out.
+   */
+  drained: Promise<void>;
+  close(): void;
+}
+
+export function bridgeTransport(port: MessagePort, transport: Transport): Bridge {
   const stats: BridgeStats = { framesIn: 0, framesOut: 0, bytesIn: 0, bytesOut: 0 };
   let closed = false;
+  let onEnd: () => void = () => undefined;
+  const drained = new Promise<void>((r) => (onEnd = r));
   transport.onMessage((from, bytes) => {
     if (closed) return;
     const b = ownBuffer(bytes);
@@ -32,6 +42,7 @@ export function bridgeTransport(
   });
   port.onmessage = (ev: MessageEvent<unknown>) => {
     const d = ev.data as { k?: unknown; to?: unknown; b?: unknown } | null;
+    if (d?.k === 'end') return onEnd();
     if (closed || !d || d.k !== 's' || typeof d.to !== 'number' || !(d.b instanceof Uint8Array))
       return;
     stats.framesOut++;
@@ -46,6 +57,7 @@ export function bridgeTransport(
   port.start();
   return {
     stats,
+    drained,
     close() {
       closed = true;
       port.onmessage = null;

@@ -225,6 +225,8 @@ export class NodeRuntime {
       throw err;
     } finally {
       state.seconds = (Date.now() - state.startedAt) / 1000;
+      // Relay the worker's last frames before closing (see Bridge.drained); bounded wait.
+      await Promise.race([bridge.drained, new Promise((r) => setTimeout(r, 5000))]);
       bridge.close();
       publish();
     }
