@@ -981,6 +981,11 @@ describe('queries', () => {
       },
     ]);
     expect(await f.read<bigint>('credits', [op0])).toBe(FEE / 5n);
+    expect(await f.read<boolean>('feeClaimed', [q, committee[0]])).toBe(true);
+    expect(await f.read<boolean>('feeClaimed', [q, committee[1]])).toBe(false);
+    expect(await f.read<bigint>('queryCount')).toBe(q);
+    const sd = await f.read<Hex>('shareDigest', [q, keccak256('0x01')]);
+    expect(sd).toBe(shareDigest(f.chainId, f.address, q, keccak256('0x01')));
     await f.expectRevert(stranger, 'claimFee', [q, committee[0]], 'NothingToClaim', [
       q,
       committee[0],
@@ -1220,6 +1225,7 @@ describe('penalties', () => {
       },
     ]);
     expect(await f.read<bigint>('credits', [stranger.account.address])).toBe(dep - 4n * per);
+    expect(await f.read<bigint>('slashCount')).toBe(1n);
     // honest members pull their shares (anyone may trigger the credit)
     expect(await f.read<readonly unknown[]>('slashPools', [1n])).toEqual([
       per,
