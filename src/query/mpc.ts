@@ -333,7 +333,7 @@ export async function runPlan(
 
   // 4. group masks m_g = f · Π one-hot.
   const G = plan.groupKeys.length;
-  async function resolveMasks(): Promise<Shared[]> {
+  async function resolveMasks(): Promise<(Shared | undefined)[]> {
     // One batch of products per GROUP BY column; a missing factor (no filter, single-value domain) is 1.
     let cur: (Shared | undefined)[] = [filter];
     for (const atoms of plan.groupAtoms) {
@@ -354,44 +354,71 @@ export async function runPlan(
       where.forEach((w, i) => (next[w] = prods[i]!));
       cur = next;
     }
-    return cur.map((m) => m ?? ones(s, n));
+    return cur;
   }
-  const groupMasks = await resolveMasks();
+  const rawMasks = await resolveMasks();
+  /** True where the group mask is all ones (no filter, no GROUP BY): products need no masking. */
+  const maskOne = rawMasks.map((m) => m === undefined);
+  const groupMasks = rawMasks.map((m) => m ?? ones(s, n));
   if (groupMasks.length !== G) throw new Error('runPlan: internal error (group count)');
 
-  // 5. row vectors.
-  const prodPairs: [Shared, Shared][] = [];
-  const prodIdx: number[] = [];
-  const rowVecs: Shared[] = new Array<Shared>(plan.rowVecs.length);
-  plan.rowVecs.forEach((v, i) => {
-    switch (v.kind) {
-      case 'one':
-        rowVecs[i] = ones(s, n);
-        break;
-      case 'col':
-        rowVecs[i] = sh(v.col);
-        break;
-      case 'prod':
-        prodPairs.push([sh(v.a), sh(v.b)]);
-        prodIdx.push(i);
-        break;
-      case 'bin':
-        break;
-    }
-  });
-  if (prodPairs.length) {
-    const prods = await s.mulMany(prodPairs);
-    prodIdx.forEach((i, j) => (rowVecs[i] = prods[j]!));
-  }
-  for (let i = 0; i < plan.rowVecs.length; i++) {
-    const v = plan.rowVecs[i]!;
-    if (v.kind === 'bin') rowVecs[i] = s.sub(await evalBool(v.upper), await evalBool(v.lower));
-  }
-
-  // 6. statistics: stats[g] has one entry per row vector.
+  // 5. row vectors: 1, x' and bin indicators are linear; products a'·b' never materialise.
   const V = plan.rowVecs.length;
+  const linear: { i: number; vec: Shared }[] = [];
+  for (let i = 0; i < V; i++) {
+    const v = plan.rowVecs[i]!;
+    if (v.kind === 'one') linear.push({ i, vec: ones(s, n) });
+    else if (v.kind === 'col') linear.push({ i, vec: sh(v.col) });
+    else if (v.kind === 'bin')
+      linear.push({ i, vec: s.sub(await evalBool(v.upper), await evalBool(v.lower)) });
+  }
+  // 6. statistics: s[g][v] = Σ_i m_g[i]·v[i] by dot products (2 field elements cross the network
+  // per statistic, not per row). Σ m·a'·b' = dot(m ⊙ a', b'): one vector product per group and
+  // first factor, none at all when the mask is 1.
+  const prodsByFirst = new Map<
+    number,
+    { a: ResolvedColumn; items: { i: number; b: ResolvedColumn }[] }
+  >();
+  plan.rowVecs.forEach((v, i) => {
+    if (v.kind !== 'prod') return;
+    if (!prodsByFirst.has(v.a.index)) prodsByFirst.set(v.a.index, { a: v.a, items: [] });
+    prodsByFirst.get(v.a.index)!.items.push({ i, b: v.b });
+  });
+  const firsts = [...prodsByFirst.values()];
+  const weighted: Shared[][] = Array.from({ length: G }, () => []);
+  {
+    const pairs: [Shared, Shared][] = [];
+    const dest: [number, number][] = [];
+    for (let g = 0; g < G; g++) {
+      firsts.forEach((f, fi) => {
+        if (maskOne[g]) weighted[g]![fi] = sh(f.a);
+        else {
+          pairs.push([groupMasks[g]!, sh(f.a)]);
+          dest.push([g, fi]);
+        }
+      });
+    }
+    const prods = await s.mulMany(pairs);
+    dest.forEach(([g, fi], k) => (weighted[g]![fi] = prods[k]!));
+  }
   const stats: Shared[] = [];
-  for (let g = 0; g < G; g++) stats.push(await s.dotMany(rowVecs, groupMasks[g]!));
+  for (let g = 0; g < G; g++) {
+    const entries: Shared[] = new Array<Shared>(V);
+    const lin = await s.dotMany(
+      linear.map((l) => l.vec),
+      groupMasks[g]!,
+    );
+    linear.forEach((l, k) => (entries[l.i] = s.slice(lin, k, k + 1)));
+    for (let fi = 0; fi < firsts.length; fi++) {
+      const f = firsts[fi]!;
+      const d = await s.dotMany(
+        f.items.map((it) => sh(it.b)),
+        weighted[g]![fi]!,
+      );
+      f.items.forEach((it, k) => (entries[it.i] = s.slice(d, k, k + 1)));
+    }
+    stats.push(s.concat(entries));
+  }
 
   // 7a. extrema of small-range columns from moments: M_j = Σ_i m_g[i]·x'^j (one dotMany per
   // group), count of value v = Σ_j L_v[j]·M_j (public linear map), and

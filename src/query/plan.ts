@@ -350,7 +350,7 @@ export function planQuery(q: CheckedQuery): Plan {
     mulPerRow:
       countMuls(filter) +
       G * Math.max(0, q.groupBy.length) +
-      rowVecs.filter((v) => v.kind === 'prod').length,
+      G * new Set(rowVecs.flatMap((v) => (v.kind === 'prod' ? [v.a.index] : []))).size,
     dotProducts: G * rowVecs.length,
     extremaBits: extrema.reduce((s, x) => s + x.col.bits, 0) * G,
   };
