@@ -147,20 +147,71 @@ class FsBackend implements StoreBackend {
     }
   }
 
-  async commit(
+  /** Commits are serialised per dataset within this process (one process owns a store directory). */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  commit(
     manifest: PartitionManifest,
     chunks: { col: number; chunk: number; rec: ChunkRecord }[],
   ): Promise<void> {
     const ds = manifest.datasetId;
-    for (const c of chunks) await this.putChunk(ds, manifest.version, c.col, c.chunk, c.rec);
+    const prev = this.locks.get(ds) ?? Promise.resolve();
+    const run = prev.catch(() => undefined).then(() => this.commitLocked(manifest, chunks));
+    this.locks.set(ds, run);
+    void run
+      .finally(() => {
+        if (this.locks.get(ds) === run) this.locks.delete(ds);
+      })
+      .catch(() => undefined);
+    return run;
+  }
+
+  private async commitLocked(
+    manifest: PartitionManifest,
+    chunks: { col: number; chunk: number; rec: ChunkRecord }[],
+  ): Promise<void> {
+    const ds = manifest.datasetId;
+    const v = manifest.version;
+    const cur = (await this.getManifest(ds)) as { version?: unknown } | undefined;
+    if (cur && typeof cur.version === 'number' && cur.version >= v) {
+      throw new StorageError(
+        'STORE_VERSION_CONFLICT',
+        `commit: dataset ${ds} moved to version ${cur.version} meanwhile; version ${v} is stale`,
+        {
+          datasetId: ds,
+          version: v,
+        },
+      );
+    }
+    for (const c of chunks) await this.putChunk(ds, v, c.col, c.chunk, c.rec);
+    let have: string[] = [];
+    try {
+      have = await readdir(join(this.dsDir(ds), `v${v}`));
+    } catch (e) {
+      if (!isNotFound(e)) throw io(e, 'commit');
+    }
+    const missing = manifest.columns
+      .flatMap((c, ci) => c.chunks.map((_, ki) => `c${ci}-k${ki}.bin`))
+      .filter((f) => !have.includes(f));
+    if (missing.length) {
+      throw new StorageError(
+        'STORE_CHUNK_MISSING',
+        `commit: dataset ${ds} version ${v} lacks ${missing.length} chunk files (first ${missing[0]})`,
+        {
+          datasetId: ds,
+          version: v,
+        },
+      );
+    }
     try {
       const dir = this.dsDir(ds);
       await mkdir(dir, { recursive: true });
       await writeAtomic(join(dir, MANIFEST), new TextEncoder().encode(JSON.stringify(manifest)));
       await syncDir(dir);
-      // After the flip: drop every other version (older ones and orphans of crashed stagings).
+      // After the flip: drop older versions (and orphans of older crashed stagings) and temp files.
       for (const name of await readdir(dir)) {
-        if ((/^v\d+$/.test(name) && name !== `v${manifest.version}`) || name.includes('.tmp-')) {
+        const m = /^v(\d+)$/.exec(name);
+        if ((m && Number(m[1]) < v) || name.includes('.tmp-')) {
           await rm(join(dir, name), { recursive: true, force: true });
         }
       }

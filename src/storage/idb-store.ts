@@ -2,10 +2,10 @@
  * IndexedDB share store (browser tabs and workers). Two object stores in one database:
  *   chunks      key [datasetId, version, column, chunk] -> { bytes: ArrayBuffer, hash: Uint8Array }
  *   partitions  key datasetId                         -> PartitionManifest (the pointer)
- * A commit puts the new version's chunks (if not staged before), puts the manifest and deletes the
- * dataset's other versions in ONE readwrite transaction with strict durability: IndexedDB applies
- * all of it or nothing, so a crash or a killed tab mid-write leaves the previous version current
- * and intact.
+ * A commit checks the pointer is still older (compare-and-swap), puts the new version's chunks (if
+ * not staged before), checks all of them are present, deletes the dataset's older versions and puts
+ * the manifest in ONE readwrite transaction with strict durability: IndexedDB applies all of it or
+ * nothing, so a crash or a killed tab mid-write leaves the previous version current and intact.
  */
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { StorageError } from './errors';
@@ -92,19 +92,45 @@ class IdbBackend implements StoreBackend {
   ): Promise<void> {
     const ds = manifest.datasetId;
     const v = manifest.version;
+    let conflict: StorageError | undefined;
     try {
       const tx = this.db.transaction(['chunks', 'partitions'], 'readwrite', {
         durability: 'strict',
       });
+      const done = tx.done;
+      done.catch(() => undefined);
+      const ps = tx.objectStore('partitions');
       const cs = tx.objectStore('chunks');
-      const ops: Promise<unknown>[] = chunks.map((c) => cs.put(c.rec, [ds, v, c.col, c.chunk]));
-      // Older versions and orphans of crashed stagings, then the pointer flip.
-      ops.push(cs.delete(IDBKeyRange.bound([ds, -Infinity], [ds, v], false, true)));
-      ops.push(cs.delete(IDBKeyRange.bound([ds, v + 1], [ds, Infinity])));
-      ops.push(tx.objectStore('partitions').put(manifest, ds));
-      await Promise.all([...ops, tx.done]);
+      // Compare-and-swap inside the transaction: a concurrent commit of a newer version wins.
+      const cur = await ps.get(ds);
+      if (cur && typeof cur.version === 'number' && cur.version >= v) {
+        conflict = new StorageError(
+          'STORE_VERSION_CONFLICT',
+          `commit: dataset ${ds} moved to version ${cur.version} meanwhile; version ${v} is stale`,
+          { datasetId: ds, version: v },
+        );
+        tx.abort();
+        throw conflict;
+      }
+      await Promise.all(chunks.map((c) => cs.put(c.rec, [ds, v, c.col, c.chunk])));
+      // Every chunk the manifest names must be present (a concurrent commit may have dropped stagings).
+      const expected = manifest.columns.reduce((a, c) => a + c.chunks.length, 0);
+      const have = await cs.count(IDBKeyRange.bound([ds, v], [ds, v + 1], false, true));
+      if (have !== expected) {
+        conflict = new StorageError(
+          'STORE_CHUNK_MISSING',
+          `commit: dataset ${ds} version ${v} has ${have} of its ${expected} chunks in the store`,
+          { datasetId: ds, version: v },
+        );
+        tx.abort();
+        throw conflict;
+      }
+      // Drop older versions (and orphans of older crashed stagings), then flip the pointer.
+      await cs.delete(IDBKeyRange.bound([ds, -Infinity], [ds, v], false, true));
+      await ps.put(manifest, ds);
+      await done;
     } catch (e) {
-      throw wrapIo(e, 'commit');
+      throw conflict ?? wrapIo(e, 'commit');
     }
   }
 

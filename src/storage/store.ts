@@ -139,9 +139,10 @@ export interface StoreBackend {
   ): Promise<ChunkRecord | undefined>;
   getManifest(datasetId: string): Promise<unknown>;
   /**
-   * Atomically: store `chunks` (may be empty: already staged) and make `manifest` current. Then
-   * (not necessarily in the same transaction) delete every chunk of the dataset whose version is
-   * not `manifest.version`.
+   * Atomically: store `chunks` (may be empty: already staged) and make `manifest` current, unless
+   * the current version is already >= manifest.version (STORE_VERSION_CONFLICT) or a chunk the
+   * manifest names is absent (STORE_CHUNK_MISSING). Then (not necessarily in the same transaction)
+   * delete every chunk of the dataset with an older version. Newer staged versions are left alone.
    */
   commit(
     manifest: PartitionManifest,

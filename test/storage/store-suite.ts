@@ -141,6 +141,48 @@ export function shareStoreSuite(label: string, hooks: SuiteHooks): void {
       await s2.close();
     });
 
+    it('concurrent commits: the newest version wins, a stale one is refused, a commit never points at dropped chunks', async () => {
+      const s = await hooks.open();
+      const base = (await s.getManifest(DS1))!.version;
+      const a = seededShares(300, 41);
+      const b = seededShares(300, 42);
+      const w = (v: number, x: BigUint64Array) =>
+        s.writePartition({
+          datasetId: DS1,
+          version: v,
+          memberIndex: 3,
+          chunkSize: 100,
+          columns: [{ name: 'age', shares: x }],
+        });
+      const results = await Promise.allSettled([w(base + 2, b), w(base + 1, a)]);
+      const m = (await s.getManifest(DS1))!;
+      expect(m.version).toBe(base + 2);
+      expect(await s.readColumn(DS1, 'age')).toEqual(b);
+      for (const r of results)
+        if (r.status === 'rejected')
+          expect(r.reason).toMatchObject({ code: 'STORE_VERSION_CONFLICT' });
+      await expectCode(w(base + 1, a), 'STORE_VERSION_CONFLICT');
+      // Staged newer version survives an older commit; a staging whose chunks vanished cannot commit.
+      for (let k = 0; k < 3; k++)
+        await s.stageChunk(DS1, base + 4, 0, k, b.subarray(k * 100, (k + 1) * 100));
+      await w(base + 3, a);
+      const m4 = await s.commitPartition(
+        { datasetId: DS1, version: base + 4, memberIndex: 3, chunkSize: 100 },
+        [{ name: 'age', rows: 300 }],
+      );
+      expect(m4.version).toBe(base + 4);
+      expect(await s.readColumn(DS1, 'age')).toEqual(b);
+      // Back to the 2500-row, 1000-share-chunk layout the next test expects.
+      await s.writePartition({
+        datasetId: DS1,
+        version: base + 5,
+        memberIndex: 3,
+        chunkSize: 1000,
+        columns: [{ name: 'age', shares: seededShares(2500, 33) }],
+      });
+      await s.close();
+    });
+
     it('a corrupted chunk is detected with a clear error; verifyPartition names it', async () => {
       const s = await hooks.open();
       const m = (await s.getManifest(DS1))!;
