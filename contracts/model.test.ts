@@ -42,16 +42,20 @@ interface MNode {
   deposit: bigint;
   leaveAt: bigint;
 }
-interface MDataset {
-  id: Hex;
-  owner: ConfideWallet;
+interface MVersion {
+  v: number;
   committee: Address[];
   t: number;
   m: Members;
 }
+interface MDataset {
+  id: Hex;
+  owner: ConfideWallet;
+  versions: MVersion[];
+}
 interface MPool {
   id: bigint;
-  ds: MDataset;
+  ver: MVersion;
   per: bigint;
   honest: Set<number>;
   claimed: Set<number>;
@@ -67,6 +71,7 @@ type QSt = 'Requested' | 'Running' | 'Completed' | 'Refunded';
 interface MQuery {
   id: bigint;
   ds: MDataset;
+  ver: MVersion;
   researcher: ConfideWallet;
   fee: bigint;
   deadline: bigint;
@@ -143,11 +148,16 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
     datasets.push({
       id: datasetIdFor(owner.account.address, `model-${i}`),
       owner,
-      ...spec,
-      m: members(
-        spec.committee,
-        spec.committee.map((a) => keccak256(a)),
-      ),
+      versions: [
+        {
+          v: 1,
+          ...spec,
+          m: members(
+            spec.committee,
+            spec.committee.map((a) => keccak256(a)),
+          ),
+        },
+      ],
     });
   }
   const grants = new Map<string, MGrant>();
@@ -247,6 +257,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         'slash',
         'claimSlash',
         'claimSlash',
+        'reshare',
       ] as const),
     ]);
     let outcome = 'skip';
@@ -313,6 +324,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
           queries.push({
             id,
             ds,
+            ver: ds.versions[ds.versions.length - 1]!,
             researcher: r,
             fee,
             deadline: ts + TEST_PARAMS.queryTimeout,
@@ -328,8 +340,8 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         if (!queries.length) break;
         const open = queries.filter((x) => x.status === 'Requested' || x.status === 'Running');
         const q = open.length && rnd() < 0.85 ? pick(open) : pick(queries);
-        const idx = int(0, q.ds.committee.length - 1);
-        const n = byId(q.ds.committee[idx]!);
+        const idx = int(0, q.ver.committee.length - 1);
+        const n = byId(q.ver.committee[idx]!);
         const g = grants.get(gkey(q.ds, q.researcher))!;
         if (near(ts, q.deadline) || near(ts, g.expiry)) break;
         if (q.status !== 'Requested' && q.status !== 'Running') outcome = 'QueryNotOpen';
@@ -338,11 +350,11 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         else if (q.posted.includes(n.id)) outcome = 'AlreadyPosted';
         else if (q.status === 'Requested' && !grantValid(q, ts)) outcome = 'GrantNoLongerValid';
         else outcome = 'ok';
-        await attempt(outcome, n.op, 'postResult', [q.id, q.ds.m, idx, keccak256(n.id)]);
+        await attempt(outcome, n.op, 'postResult', [q.id, q.ver.m, idx, keccak256(n.id)]);
         if (outcome === 'ok') {
           q.status = 'Running';
           q.posted.push(n.id);
-          if (q.posted.length === q.ds.committee.length) complete(q);
+          if (q.posted.length === q.ver.committee.length) complete(q);
         }
         break;
       }
@@ -358,7 +370,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         const q = pick(queries);
         if (near(ts, q.deadline)) break;
         outcome =
-          q.status === 'Running' && ts > q.deadline && q.posted.length >= q.ds.t + 1
+          q.status === 'Running' && ts > q.deadline && q.posted.length >= q.ver.t + 1
             ? 'ok'
             : 'FinalizeNotAllowed';
         await attempt(outcome, reporter, 'finalize', [q.id]);
@@ -371,7 +383,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         const g = grants.get(gkey(q.ds, q.researcher))!;
         if (near(ts, q.deadline) || near(ts, g.expiry)) break;
         const open = q.status === 'Requested' || q.status === 'Running';
-        const failed = ts > q.deadline && q.posted.length < q.ds.t + 1;
+        const failed = ts > q.deadline && q.posted.length < q.ver.t + 1;
         const voided = q.status === 'Requested' && !grantValid(q, ts);
         outcome = open && (failed || voided) ? 'ok' : 'RefundNotAllowed';
         await attempt(outcome, reporter, 'refund', [q.id]);
@@ -386,7 +398,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         const q =
           done.length && rnd() < 0.8 ? pick(done) : queries.length ? pick(queries) : undefined;
         if (!q) break;
-        const nodeId = pick(q.ds.committee);
+        const nodeId = pick(q.ver.committee);
         if (q.status !== 'Completed') outcome = 'QueryNotCompleted';
         else if (!q.posted.includes(nodeId) || q.claimed.has(nodeId)) outcome = 'NothingToClaim';
         else outcome = 'ok';
@@ -429,25 +441,53 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         }
         break;
       }
+      case 'reshare': {
+        if (rnd() < 0.5) break;
+        const ds = pick(datasets);
+        const active = nodes.filter((x) => x.status === 'Active').map((x) => x.id);
+        const size = active.length >= 5 && rnd() < 0.5 ? 5 : 3;
+        if (active.length < size) break;
+        // a random subset in random order (member order is kept as given)
+        const committee = [...active].sort(() => rnd() - 0.5).slice(0, size);
+        const t = size === 5 ? 2 : 1;
+        const roots = committee.map((a) =>
+          keccak256(`0x${step.toString(16).padStart(4, '0')}${a.slice(2)}`),
+        );
+        await attempt('ok', ds.owner, 'reshare', [
+          ds.id,
+          t,
+          committee,
+          roots,
+          {
+            members: { committee: [], partitionsHash: keccak256('0x') },
+            signerIndexes: [],
+            signatures: [],
+          },
+        ]);
+        ds.versions.push({ v: ds.versions.length + 1, committee, t, m: members(committee, roots) });
+        outcome = 'ok';
+        break;
+      }
       case 'claimSlash': {
         if (!pools.length) break;
         const p = pick(pools);
-        const idx = int(0, p.ds.committee.length - 1);
+        const idx = int(0, p.ver.committee.length - 1);
         outcome = p.honest.has(idx) && !p.claimed.has(idx) ? 'ok' : 'NoSlashReward';
-        await attempt(outcome, reporter, 'claimSlashReward', [p.id, p.ds.m, idx]);
+        await attempt(outcome, reporter, 'claimSlashReward', [p.id, p.ver.m, idx]);
         if (outcome === 'ok') {
           p.claimed.add(idx);
-          credit(byId(p.ds.committee[idx]!).op.account.address, p.per);
+          credit(byId(p.ver.committee[idx]!).op.account.address, p.per);
         }
         break;
       }
       case 'slash': {
         if (rnd() < 0.75) break;
         const ds = pick(datasets);
-        const n = byId(pick(ds.committee));
+        const ver = pick(ds.versions);
+        const n = byId(pick(ver.committee));
         const m = {
           datasetId: ds.id,
-          version: 1,
+          version: ver.v,
           session: keccak256(`0x${step.toString(16).padStart(4, '0')}`),
           opId: keccak256('0x01'),
         };
@@ -465,13 +505,13 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
           ),
         };
         outcome = live(n.status) && n.deposit > 0n ? 'ok' : 'NotSlashable';
-        await attempt(outcome, reporter, 'slashEquivocation', [ev, ds.m]);
+        await attempt(outcome, reporter, 'slashEquivocation', [ev, ver.m]);
         if (outcome === 'ok') {
           const amount = n.deposit;
           n.deposit = 0n;
           n.status = 'Slashed';
           const honest = new Set(
-            ds.committee.flatMap((id, i) => (id !== n.id && live(byId(id).status) ? [i] : [])),
+            ver.committee.flatMap((id, i) => (id !== n.id && live(byId(id).status) ? [i] : [])),
           );
           slashes += 1n;
           let rep = (amount * BigInt(TEST_PARAMS.reporterBps)) / 10_000n;
@@ -479,7 +519,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
           else {
             const per = (amount - rep) / BigInt(honest.size);
             rep = amount - per * BigInt(honest.size);
-            pools.push({ id: slashes, ds, per, honest, claimed: new Set() });
+            pools.push({ id: slashes, ver, per, honest, claimed: new Set() });
           }
           credit(reporter.account.address, rep);
         }
@@ -509,7 +549,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
   await f.test.setNextBlockTimestamp({ timestamp: now });
   await f.test.mine({ blocks: 1 });
   for (const q of queries) {
-    if (q.status === 'Running' && q.posted.length >= q.ds.t + 1) {
+    if (q.status === 'Running' && q.posted.length >= q.ver.t + 1) {
       await send(reporter, 'finalize', [q.id]);
       complete(q);
     } else if (q.status === 'Requested' || q.status === 'Running') {
@@ -529,9 +569,9 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
   for (const p of pools) {
     for (const idx of p.honest) {
       if (p.claimed.has(idx)) continue;
-      await send(reporter, 'claimSlashReward', [p.id, p.ds.m, idx]);
+      await send(reporter, 'claimSlashReward', [p.id, p.ver.m, idx]);
       p.claimed.add(idx);
-      credit(byId(p.ds.committee[idx]!).op.account.address, p.per);
+      credit(byId(p.ver.committee[idx]!).op.account.address, p.per);
     }
   }
   for (const n of nodes) {
