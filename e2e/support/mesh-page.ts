@@ -158,6 +158,10 @@ const api = {
       link.unsafeSendRaw(encodeHello(0, mesh!.identity.publicKey, new Uint8Array(32)));
     },
   },
+  /** Drops the connection to `to` like a network failure (the mesh must reconnect). */
+  drop(to: string) {
+    mesh!.unsafeLink(to)!.unsafeDrop();
+  },
   close() {
     mesh?.close();
   },

@@ -200,6 +200,11 @@ export class Link {
     return this.sendSeq;
   }
 
+  /** Test hook: tears the connection down as a network failure would (the mesh reconnects). */
+  unsafeDrop() {
+    this.peer.destroy();
+  }
+
   close(reason = 'closed locally') {
     this.fail(new MeshError('ERR_CLOSED', reason));
   }
