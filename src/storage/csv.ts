@@ -157,10 +157,17 @@ export function parseCsv(input: string | Uint8Array, limitsIn: Partial<CsvLimits
   }
   if (text.trim().length === 0) throw new StorageError('CSV_EMPTY', 'the file has no content');
 
+  // Guess the delimiter on the first non-blank lines, then parse everything with it (blank lines
+  // are kept so record numbers match the file).
+  const guess = Papa.parse<string[]>(text, {
+    preview: 50,
+    skipEmptyLines: 'greedy',
+    delimitersToGuess: [',', ';', '\t', '|'],
+  }).meta.delimiter;
   const res = Papa.parse<string[]>(text, {
     header: false,
     skipEmptyLines: false,
-    delimitersToGuess: [',', ';', '\t', '|'],
+    delimiter: guess,
     // Never let papaparse turn strings into numbers: exact decimal handling is ours.
     dynamicTyping: false,
   });
@@ -258,4 +265,24 @@ export function parseCsv(input: string | Uint8Array, limitsIn: Partial<CsvLimits
   if (rows.length === 0 && rowErrors.length === 0)
     throw new StorageError('CSV_NO_ROWS', 'the file has a header but no data rows');
   return { header, rows, rowErrors, blankLines, delimiter };
+}
+
+/**
+ * Reads a user-chosen file (a `File` is a `Blob`) with the size checked BEFORE anything is read,
+ * then parses it. A 50 MB file is refused at once with CSV_TOO_LARGE, without loading it.
+ */
+export async function readCsvFile(
+  file: Blob,
+  limitsIn: Partial<CsvLimits> = {},
+): Promise<ParsedCsv> {
+  const limits = { ...DEFAULT_CSV_LIMITS, ...limitsIn };
+  if (file.size === 0) throw new StorageError('CSV_EMPTY', 'the file is empty');
+  if (file.size > limits.maxBytes) {
+    throw new StorageError(
+      'CSV_TOO_LARGE',
+      `the file is ${(file.size / 1048576).toFixed(1)} MiB; the limit is ${(limits.maxBytes / 1048576).toFixed(0)} MiB — split it into several datasets`,
+      { bytes: file.size, limit: limits.maxBytes },
+    );
+  }
+  return parseCsv(new Uint8Array(await file.arrayBuffer()), limits);
 }

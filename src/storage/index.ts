@@ -52,6 +52,7 @@ export {
 } from './placement';
 export {
   parseCsv,
+  readCsvFile,
   decodeCsvBytes,
   DEFAULT_CSV_LIMITS,
   type CsvLimits,

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../src/storage/csv';
+import { parseCsv, readCsvFile } from '../../src/storage/csv';
 import { isStorageError } from '../../src/storage/errors';
 import {
   P,
@@ -120,6 +120,23 @@ describe('CSV + schema: malformed input gets precise errors and nothing is accep
       /^CSV_HEADER: header column 2 starts with a formula character/,
     );
     expect(code(() => parseCsv(enc('a\n1\n2\n3\n'), { maxRows: 2 }))).toMatch(/^CSV_TOO_MANY_ROWS/);
+  });
+
+  it('readCsvFile checks the size before reading a single byte', async () => {
+    let read = false;
+    const huge = {
+      size: 50 * 1024 * 1024,
+      arrayBuffer: () => ((read = true), Promise.resolve(new ArrayBuffer(0))),
+    } as unknown as Blob;
+    await expect(readCsvFile(huge)).rejects.toThrow(/^CSV_TOO_LARGE: the file is 50.0 MiB/);
+    expect(read).toBe(false);
+    await expect(readCsvFile(new Blob([]))).rejects.toMatchObject({ code: 'CSV_EMPTY' });
+    const ok = await readCsvFile(new Blob(['a;b\n1;2\n']));
+    expect(ok).toMatchObject({
+      header: ['a', 'b'],
+      delimiter: ';',
+      rows: [{ row: 1, cells: ['1', '2'] }],
+    });
   });
 
   it('row-level problems are listed with row, column and reason; no row is lost', () => {
