@@ -14,6 +14,7 @@ import {
   useConnection,
   useConnectors,
   useDisconnect,
+  useSwitchChain,
 } from 'wagmi';
 import { getWalletClient } from 'wagmi/actions';
 import { chainConfigFromEnv, type ChainConfig } from '../../chain/config';
@@ -111,6 +112,7 @@ function ConnectGate({
   const connectors = useConnectors();
   const connect = useConnect();
   const disconnect = useDisconnect();
+  const switchChain = useSwitchChain();
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     if (connect.error) setError(errorText(connect.error));
@@ -147,6 +149,19 @@ function ConnectGate({
         ))}
         <p data-testid="wallet-status">status: {connection.status}</p>
         {error && <p role="alert">{error}</p>}
+      </section>
+    );
+  }
+  if (connection.chainId !== undefined && connection.chainId !== cfg.chainId) {
+    return (
+      <section style={box}>
+        <p role="alert" data-testid="wrong-chain">
+          The wallet is on chain {connection.chainId}; Confide runs on chain {cfg.chainId}.
+        </p>
+        <button onClick={() => switchChain.mutate({ chainId: cfg.chainId })}>
+          Switch to chain {cfg.chainId}
+        </button>
+        {switchChain.error && <p role="alert">{errorText(switchChain.error)}</p>}
       </section>
     );
   }
