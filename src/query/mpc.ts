@@ -200,6 +200,13 @@ export async function runPlan(
       `runPlan: columns have different lengths (${[...lengths].join(', ')})`,
     );
   }
+  if ([...lengths][0]! > plan.checked.schema.rows) {
+    // The declared row count bounds every sum (field capacity, rational reconstruction).
+    throw new QueryError(
+      'BAD_INPUT',
+      `runPlan: ${[...lengths][0]} rows exceed the ${plan.checked.schema.rows} rows declared in the schema`,
+    );
+  }
   // An empty dataset runs as one padding row that the filter excludes (engine vectors are never empty).
   const empty = [...lengths][0]! === 0;
   const n = empty ? 1 : [...lengths][0]!;

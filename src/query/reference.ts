@@ -82,6 +82,11 @@ export function evaluatePlain(
   noise?: (scale: number) => bigint,
 ): bigint[] {
   const n = rowCount(plan, data);
+  if (n > plan.checked.schema.rows) {
+    throw new Error(
+      `evaluatePlain: ${n} rows exceed the ${plan.checked.schema.rows} rows declared in the schema`,
+    );
+  }
   const at = atoms(plan, data, n);
   const filter = evalBool(plan.filter, at, n);
   const scales = noiseScales(plan, policy);

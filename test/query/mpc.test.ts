@@ -7,7 +7,7 @@
  *   open as zeros whatever their size; jointly generated noise has the discrete Laplace law.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runParties } from '../../src/mpc/index';
+import { runParties, type Session, type Shared } from '../../src/mpc/index';
 import {
   compileQueryText,
   discreteLaplacePmf,
@@ -16,6 +16,7 @@ import {
   layout,
   planQuery,
   QueryError,
+  runPlan,
   runPlanInMemory,
   sameOpened,
   signed,
@@ -297,5 +298,49 @@ describe('jointly generated discrete Laplace noise', () => {
     }
     for (const v of got) expect(Math.abs(v - truth)).toBeLessThan(25);
     expect(new Set(got).size).toBeGreaterThan(1);
+  });
+});
+
+describe('runPlan input checks (before any communication)', () => {
+  const plan = planQuery(compileQueryText('SELECT COUNT(*) FROM patients WHERE age > 3', SCHEMA));
+  const vec = (len: number): Shared => ({ v: new BigUint64Array(len), m: new BigUint64Array(len) });
+  const noSession = {} as unknown as Session;
+  it('columns of different lengths', async () => {
+    await expect(
+      runPlan(
+        noSession,
+        plan,
+        new Map([
+          [0, vec(3)],
+          [1, vec(4)],
+        ]),
+        { policy: NONE, output: { kind: 'all' } },
+      ),
+    ).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'runPlan: columns have different lengths (3, 4)',
+    });
+  });
+  it('more rows than the schema declares', async () => {
+    const small = planQuery(
+      compileQueryText('SELECT COUNT(*) FROM p', { name: 'p', rows: 2, columns: SCHEMA.columns }),
+    );
+    await expect(
+      runPlan(noSession, small, new Map([[0, vec(3)]]), { policy: NONE, output: { kind: 'all' } }),
+    ).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'runPlan: 3 rows exceed the 2 rows declared in the schema',
+    });
+  });
+  it('a policy that is malformed', async () => {
+    await expect(
+      runPlan(noSession, plan, new Map([[0, vec(3)]]), {
+        policy: { minCohort: -1 },
+        output: { kind: 'all' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'BAD_INPUT',
+      message: 'policy.minCohort: expected an integer 0..1000000, got -1',
+    });
   });
 });
