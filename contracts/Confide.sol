@@ -119,6 +119,7 @@ contract Confide {
 
     // ───────────────────────────── errors ─────────────────────────────
     error InsufficientDeposit(uint256 sent, uint256 required);
+    error AmountTooLarge(uint256 amount);
     error InvalidPublicKey();
     error InvalidSignature();
     error KeyAlreadyRegistered(address keyAddr);
@@ -278,6 +279,7 @@ contract Confide {
      */
     function registerNode(bytes calldata pubkey, bytes calldata pop) external payable returns (address nodeId) {
         if (msg.value < minDeposit) revert InsufficientDeposit(msg.value, minDeposit);
+        if (msg.value > type(uint96).max) revert AmountTooLarge(msg.value);
         (bytes32 x, uint8 prefix, address keyAddr) = _decodePubkey(pubkey);
         if (nodeOfKey[keyAddr] != address(0)) revert KeyAlreadyRegistered(keyAddr);
         if (_recover(registrationDigest(msg.sender, keyAddr), pop) != keyAddr) revert InvalidSignature();
@@ -503,6 +505,7 @@ contract Confide {
     ) external payable returns (uint256 queryId) {
         Dataset storage d = _dataset(datasetId);
         if (msg.value < minFee) revert FeeTooLow(msg.value, minFee);
+        if (msg.value > type(uint96).max) revert AmountTooLarge(msg.value);
         if (encKey.length != 33 || (encKey[0] != 0x02 && encKey[0] != 0x03)) revert InvalidPublicKey();
         Grant storage g = grants[datasetId][msg.sender];
         if (!g.active) revert NoActiveGrant(datasetId, msg.sender);

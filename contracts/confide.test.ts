@@ -212,6 +212,23 @@ describe('nodes', () => {
     );
   });
 
+  it('rejects amounts that do not fit the packed 96-bit fields', async () => {
+    const rich = await f.newWallet(1n << 100n);
+    const key = randomNodeKey();
+    const big = 1n << 96n;
+    await f.expectRevert(
+      rich,
+      'registerNode',
+      [compressedPublicKey(key), await popFor(key, rich.account.address)],
+      'AmountTooLarge',
+      [big],
+      big,
+    );
+    const now = await f.now();
+    await f.tx(owner, 'grant', [DS, rich.account.address, 1, 1, 1, now + 1000n]);
+    await f.expectRevert(rich, 'requestQuery', [DS, QH, 0, encKey], 'AmountTooLarge', [big], big);
+  });
+
   it('rejects malformed public keys', async () => {
     const key = randomNodeKey();
     const pk = compressedPublicKey(key);
