@@ -109,6 +109,32 @@ describe('Field kernels agree with the BigInt reference', () => {
     );
   });
 
+  it('vandermonde extraction equals the general linear combination', () => {
+    const rng = seededRng(21);
+    for (const [k, rows] of [
+      [3, 2],
+      [5, 3],
+      [7, 4],
+      [1, 1],
+    ] as const) {
+      const cols = Array.from({ length: k }, () => F.random(9000, rng));
+      cols[0]![5] = P - 1n;
+      const mat = Array.from({ length: rows }, (_, q) =>
+        Array.from({ length: k }, (_, j) => powRef(BigInt(j + 1), BigInt(q))),
+      );
+      const want = F.linCombMany(cols, mat);
+      const got = F.vandermonde(cols, rows);
+      for (let q = 0; q < rows; q++) expect(Array.from(got[q]!)).toEqual(Array.from(want[q]!));
+    }
+    expect(() => F.vandermonde([F.random(2)], 2)).toThrow(/Field.vandermonde/);
+    expect(() =>
+      F.vandermonde(
+        Array.from({ length: 7 }, () => F.random(2)),
+        5,
+      ),
+    ).toThrow(/rows \(1..4\)/);
+  });
+
   it('pow2k, batchInv, firstInvalid', () => {
     const a = V([2n, 3n, P - 1n, 12345678901234n]);
     const sq = F.pow2k(a, 59);

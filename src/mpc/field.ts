@@ -45,6 +45,15 @@ interface Kernels {
   polyeval(coef: number, stride: number, deg: number, x: bigint, o: number, n: number): void;
   lincomb(cols: number, stride: number, k: number, lam: number, o: number, n: number): void;
   pow2k(a: number, k: number, o: number, n: number): void;
+  vandermonde(
+    cols: number,
+    stride: number,
+    k: number,
+    rows: number,
+    o: number,
+    ostride: number,
+    n: number,
+  ): void;
   firstinvalid(a: number, n: number): number;
   prefixprod(a: number, o: number, n: number): void;
 }
@@ -299,6 +308,33 @@ export class Field {
         this.k.lincomb(0, SLOT_BYTES, k, (coefBase + r * k) * 8, slot(k), len);
         res[r]!.set(m.subarray(k * CHUNK, k * CHUNK + len), i);
       }
+    }
+    return res;
+  }
+
+  /**
+   * Vandermonde extraction with the points 1..k (k <= 7, rows <= 4): out[q][i] = sum_j (j+1)^q * cols[j][i] for
+   * q < rows. Same result as linCombMany with that matrix, with small multipliers instead of full
+   * products.
+   */
+  vandermonde(cols: readonly Vec[], rows: number): Vec[] {
+    const k = cols.length;
+    if (k < 1 || k > 7 || rows < 1 || rows > Math.min(k, 4)) {
+      throw new MpcError(
+        'ERR_PARAM',
+        `Field.vandermonde: ${k} columns (1..7) and ${rows} rows (1..${Math.min(k, 4)})`,
+      );
+    }
+    const n = cols[0]!.length;
+    for (const c of cols) checkLen('vandermonde', cols[0]!, c);
+    const res = Array.from({ length: rows }, () => new BigUint64Array(n));
+    const m = this.m64;
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      for (let j = 0; j < k; j++) m.set(cols[j]!.subarray(i, i + len), j * CHUNK);
+      this.k.vandermonde(0, SLOT_BYTES, k, rows, slot(k), SLOT_BYTES, len);
+      for (let q = 0; q < rows; q++)
+        res[q]!.set(m.subarray((k + q) * CHUNK, (k + q) * CHUNK + len), i);
     }
     return res;
   }

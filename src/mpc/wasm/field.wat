@@ -309,4 +309,48 @@
         (local.set $a (i32.add (local.get $a) (i32.const 8)))
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
+
+  ;; Vandermonde extraction with small points: for each element i and row q < rows (rows <= 4),
+  ;; o_q[i] = sum_j (j+1)^q * col_j[i], columns at cols + j*stride, row q at o + q*ostride.
+  ;; Powers are built by multiplying by the small point j+1 <= 7 (one multiply and one fold: the
+  ;; product of a reduced value and a number below 8 is below 2^64), not by full products; the four
+  ;; row sums stay in registers (reduced values, folded every 7 columns).
+  (func (export "vandermonde") (param $cols i32) (param $stride i32) (param $k i32) (param $rows i32)
+                               (param $o i32) (param $ostride i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $y i64) (local $beta i64) (local $p i32)
+    (local $a0 i64) (local $a1 i64) (local $a2 i64) (local $a3 i64)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $l
+        (local.set $a0 (i64.const 0)) (local.set $a1 (i64.const 0))
+        (local.set $a2 (i64.const 0)) (local.set $a3 (i64.const 0))
+        (local.set $p (i32.add (local.get $cols) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (loop $c
+          (local.set $y (i64.load (local.get $p)))
+          (local.set $beta (i64.extend_i32_u (i32.add (local.get $j) (i32.const 1))))
+          (local.set $a0 (i64.add (local.get $a0) (local.get $y)))
+          (local.set $y (i64.mul (local.get $y) (local.get $beta)))
+          @fold($y)
+          (local.set $a1 (i64.add (local.get $a1) (local.get $y)))
+          (local.set $y (i64.mul (local.get $y) (local.get $beta)))
+          @fold($y)
+          (local.set $a2 (i64.add (local.get $a2) (local.get $y)))
+          (local.set $y (i64.mul (local.get $y) (local.get $beta)))
+          @fold($y)
+          (local.set $a3 (i64.add (local.get $a3) (local.get $y)))
+          (local.set $p (i32.add (local.get $p) (local.get $stride)))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $c (i32.lt_u (local.get $j) (local.get $k))))
+        @fold($a0) @fold($a1) @fold($a2) @fold($a3)
+        (local.set $p (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 3))))
+        (i64.store (local.get $p) (local.get $a0))
+        (if (i32.gt_u (local.get $rows) (i32.const 1))
+          (then (i64.store (i32.add (local.get $p) (local.get $ostride)) (local.get $a1))))
+        (if (i32.gt_u (local.get $rows) (i32.const 2))
+          (then (i64.store (i32.add (local.get $p) (i32.shl (local.get $ostride) (i32.const 1))) (local.get $a2))))
+        (if (i32.gt_u (local.get $rows) (i32.const 3))
+          (then (i64.store (i32.add (local.get $p) (i32.mul (local.get $ostride) (i32.const 3))) (local.get $a3))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
 )
