@@ -28,6 +28,7 @@ export default tseslint.config(
     ignores: [
       'node_modules',
       'dist',
+      '.cache',
       'test-results',
       'playwright-report',
       'src/mpc/wasm/field.wasm.ts',
