@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Field, reconstruct, robustReconstruct, seededRng } from '../../src/mpc/index';
+import { Field, reconstruct, robustReconstruct, seededRng, share } from '../../src/mpc/index';
 import { parseCsv } from '../../src/storage/csv';
 import { FsShareStore } from '../../src/storage/fs-store';
 import { IdbShareStore } from '../../src/storage/idb-store';
@@ -25,9 +25,12 @@ import {
   type DirectoryEntry,
 } from '../../src/storage/placement';
 import {
-  reshareCombine,
-  reshareDeal,
   checkPlan,
+  reshareCheckValue,
+  reshareCombine,
+  reshareDealMasked,
+  reshareVerify,
+  withoutMask,
   type ResharePlan,
 } from '../../src/storage/reshare';
 import {
@@ -205,25 +208,28 @@ describe('storage pipeline (in process, real stores and crypto)', () => {
         () => [],
       );
       for (const col of plain) {
+        // Checked re-sharing: masks are shares of one random value R (stands in for the engine's
+        // joint random sharing), the challenge is drawn after dealing.
+        const rShares = share(F, F.random(1, rng), 5, t, rng).map((v) => v[0]!);
         const dealt: BigUint64Array[][] = [];
-        for (const d of dealers)
-          dealt.push(
-            reshareDeal(
-              F,
-              await storeOf(current.members[d]!).readColumn(datasetId, col.name),
-              plan,
-              rng,
-            ),
-          );
-        for (let j = 0; j < 5; j++)
+        for (const d of dealers) {
+          const mine = await storeOf(current.members[d]!).readColumn(datasetId, col.name);
+          dealt.push(reshareDealMasked(F, mine, rShares[d]!, plan, rng));
+        }
+        const rho = F.randomScalar(rng);
+        const checks = dealt.map((subs) => subs.map((sub) => reshareCheckValue(F, sub, rho)));
+        const verdict = reshareVerify(checks, plan, t, true);
+        expect(verdict.ok, `step ${step} column ${col.name}`).toBe(true);
+        for (let j = 0; j < 5; j++) {
           newCols[j]!.push({
             name: col.name,
             shares: reshareCombine(
               F,
-              dealt.map((sub) => sub[j]!),
+              dealt.map((sub) => withoutMask(sub[j]!)),
               plan,
             ),
           });
+        }
       }
       for (let j = 0; j < 5; j++) {
         const m = await storeOf(next.members[j]!).writePartition({
