@@ -135,6 +135,21 @@ describe('Field kernels agree with the BigInt reference', () => {
     ).toThrow(/rows \(1..4\)/);
   });
 
+  it('horner4 equals four separate Horner folds', () => {
+    const rng = seededRng(31);
+    const z = F.random(20_000, rng);
+    const rz = F.random(20_000, rng);
+    z[0] = P - 1n;
+    const [r1, r2] = [F.randomScalar(rng), F.randomScalar(rng)];
+    const acc = [5n, 6n, 7n, 8n];
+    expect(F.horner4(z, rz, r1, r2, acc)).toEqual([
+      F.horner(z, r1, 5n),
+      F.horner(rz, r1, 6n),
+      F.horner(z, r2, 7n),
+      F.horner(rz, r2, 8n),
+    ]);
+  });
+
   it('pow2k, batchInv, firstInvalid', () => {
     const a = V([2n, 3n, P - 1n, 12345678901234n]);
     const sq = F.pow2k(a, 59);

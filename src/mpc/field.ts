@@ -42,6 +42,7 @@ interface Kernels {
   dot(a: number, b: number, n: number, acc: bigint): bigint;
   sum(a: number, n: number, acc: bigint): bigint;
   horner(a: number, n: number, rho: bigint, acc: bigint): bigint;
+  horner4(z: number, rz: number, n: number, rho1: bigint, rho2: bigint, st: number): void;
   polyeval(coef: number, stride: number, deg: number, x: bigint, o: number, n: number): void;
   lincomb(cols: number, stride: number, k: number, lam: number, o: number, n: number): void;
   pow2k(a: number, k: number, o: number, n: number): void;
@@ -235,6 +236,26 @@ export class Field {
       acc = this.k.horner(0, len, rho, acc);
     }
     return acc;
+  }
+
+  /**
+   * The MAC check's folds in one pass: with acc = [w1, u1, w2, u2], for every i in order
+   * w_k = w_k·rho_k + z[i] and u_k = u_k·rho_k + rz[i]. Returns the new accumulators.
+   */
+  horner4(z: Vec, rz: Vec, rho1: bigint, rho2: bigint, acc: readonly bigint[]): bigint[] {
+    checkLen('horner4', z, rz);
+    checkScalar('horner4', rho1);
+    checkScalar('horner4', rho2);
+    const m = this.m64;
+    const st = COEF_SLOT * CHUNK;
+    for (let q = 0; q < 4; q++) m[st + q] = acc[q]!;
+    for (let i = 0; i < z.length; i += CHUNK) {
+      const len = Math.min(CHUNK, z.length - i);
+      m.set(z.subarray(i, i + len), 0);
+      m.set(rz.subarray(i, i + len), CHUNK);
+      this.k.horner4(0, slot(1), len, rho1, rho2, st * 8);
+    }
+    return [m[st]!, m[st + 1]!, m[st + 2]!, m[st + 3]!];
   }
 
   /**

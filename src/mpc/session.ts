@@ -638,16 +638,9 @@ export class Session {
     this.counters.verifies++;
     const F = this.F;
     const [rho1, rho2] = await this.coin(2);
-    let w1 = 0n;
-    let u1 = 0n;
-    let w2 = 0n;
-    let u2 = 0n;
-    for (const [z, rz] of this.macPending) {
-      w1 = F.horner(z, rho1!, w1);
-      u1 = F.horner(rz, rho1!, u1);
-      w2 = F.horner(z, rho2!, w2);
-      u2 = F.horner(rz, rho2!, u2);
-    }
+    let acc = [0n, 0n, 0n, 0n];
+    for (const [z, rz] of this.macPending) acc = F.horner4(z, rz, rho1!, rho2!, acc);
+    const [w1, u1, w2, u2] = acc as [bigint, bigint, bigint, bigint];
     this.macPending = [];
     this.macPendingCount = 0;
     const dealers = [...this.dealtPending.keys()].sort((a, b) => a - b);

@@ -353,4 +353,40 @@
           (then (i64.store (i32.add (local.get $p) (i32.mul (local.get $ostride) (i32.const 3))) (local.get $a3))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
+
+  ;; Two Horner folds with two points over two vectors at once (the MAC check): with st pointing at
+  ;; four u64 accumulators [w1, u1, w2, u2], for every i: w_k = w_k*rho_k + z[i], u_k = u_k*rho_k + rz[i].
+  ;; Four independent dependency chains in one loop keep the multiplier busy.
+  (func (export "horner4") (param $z i32) (param $rz i32) (param $n i32) (param $rho1 i64) (param $rho2 i64)
+                           (param $st i32)
+    (local $end i32) (local $w1 i64) (local $u1 i64) (local $w2 i64) (local $u2 i64) (local $x i64) (local $y i64) @locals
+    (local.set $w1 (i64.load (local.get $st)))
+    (local.set $u1 (i64.load offset=8 (local.get $st)))
+    (local.set $w2 (i64.load offset=16 (local.get $st)))
+    (local.set $u2 (i64.load offset=24 (local.get $st)))
+    (local.set $end (i32.add (local.get $z) (i32.shl (local.get $n) (i32.const 3))))
+    (block $done
+      (br_if $done (i32.ge_u (local.get $z) (local.get $end)))
+      (loop $l
+        (local.set $x (i64.load (local.get $z)))
+        (local.set $y (i64.load (local.get $rz)))
+        @mullazy($w1, $w1, $rho1)
+        (local.set $w1 (i64.add (local.get $w1) (local.get $x)))
+        @fold($w1)
+        @mullazy($u1, $u1, $rho1)
+        (local.set $u1 (i64.add (local.get $u1) (local.get $y)))
+        @fold($u1)
+        @mullazy($w2, $w2, $rho2)
+        (local.set $w2 (i64.add (local.get $w2) (local.get $x)))
+        @fold($w2)
+        @mullazy($u2, $u2, $rho2)
+        (local.set $u2 (i64.add (local.get $u2) (local.get $y)))
+        @fold($u2)
+        (local.set $z (i32.add (local.get $z) (i32.const 8)))
+        (local.set $rz (i32.add (local.get $rz) (i32.const 8)))
+        (br_if $l (i32.lt_u (local.get $z) (local.get $end)))))
+    (i64.store (local.get $st) (local.get $w1))
+    (i64.store offset=8 (local.get $st) (local.get $u1))
+    (i64.store offset=16 (local.get $st) (local.get $w2))
+    (i64.store offset=24 (local.get $st) (local.get $u2)))
 )
