@@ -56,6 +56,11 @@ test('secure sum of 5 private vectors across 5 tabs equals the plaintext sum', a
     String(inputs.reduce((s, v) => s + BigInt(v[k]!), 0n)),
   );
   for (const o of outs) expect(o).toEqual(expected);
+  // The /node console shows the connections and the finished computation.
+  for (const t of tabs) {
+    await expect(t.page.getByTestId('peer-count')).toHaveText('4');
+    await expect(t.page.locator('[data-job="sum-1"][data-status="done"]')).toContainText('100%');
+  }
   // The job board (Yjs over the mesh) shows the finished job at every node, without data.
   for (const t of tabs)
     await expect

@@ -3,6 +3,7 @@
  * authenticated WebRTC full mesh through the signaling service; then misbehaving tabs join.
  */
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import WebSocket from 'ws';
 import { startSignaling, startVite, VITE_PORT, type Child } from './support/servers';
 
 const SIGNALING_PORT = 18605;
@@ -253,5 +254,55 @@ test('tabs sending malformed frames, a forged handshake, replays, or with an unr
       .slice(eventsBefore[j])
       .filter((e) => e.type === 'peer-down' && ids.includes(e.who!));
     expect(downs).toEqual([]);
+  }
+});
+
+test('a peer that never answers the WebRTC set-up surfaces as ERR_CONNECT_TIMEOUT, not a hang', async ({
+  browser,
+}) => {
+  // A signaling client in this process joins first and swallows every offer it gets.
+  const silent = new WebSocket(URL);
+  await new Promise<void>((res, rej) => {
+    silent.once('open', () => {
+      silent.send(JSON.stringify({ type: 'join', room: 'mesh-e2e-silent' }));
+      res();
+    });
+    silent.once('error', rej);
+  });
+  let offers = 0;
+  silent.on('message', (d) => {
+    if ((JSON.parse(String(d)) as { type: string }).type === 'signal') offers++;
+  });
+  try {
+    const p = await openTab(browser);
+    await p.evaluate(() => window.meshTest.init());
+    const t0 = Date.now();
+    await p.evaluate(
+      ({ url }) => window.meshTest.start({ url, room: 'mesh-e2e-silent', connectMs: 3000 }),
+      { url: URL },
+    );
+    await expect
+      .poll(
+        async () =>
+          (await p.evaluate(() => window.meshTest.events())).filter(
+            (e) => e.code === 'ERR_CONNECT_TIMEOUT',
+          ).length,
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(3000);
+    expect(offers).toBeGreaterThan(0);
+    expect(await p.evaluate(() => window.meshTest.connected())).toEqual([]);
+    expect(
+      await p.evaluate(() =>
+        window.meshTest
+          .errors()
+          .some((m) => /no authenticated connection to .* within 3000 ms/.test(m)),
+      ),
+    ).toBe(true);
+  } finally {
+    silent.close();
   }
 });
