@@ -148,6 +148,20 @@ describe('coordination documents over a network', () => {
     victim.destroy();
   });
 
+  it('drops a flood of messages from one peer beyond its rate', async () => {
+    const { nets, inject } = network(KEYS.slice(0, 2));
+    const victim = new Coord({ net: nets[0]! });
+    await victim.start();
+    const junk = new Uint8Array([7, 0]); // unknown kind: rejected either way, but only 200 get parsed
+    for (let i = 0; i < 500; i++) inject(KEYS[1]!, KEYS[0]!, junk);
+    // The first 200 (the burst) are parsed and rejected as unknown; the rest are rate-limited.
+    expect(victim.stats.rejected).toBe(500);
+    expect(victim.stats.rateLimited).toBeGreaterThanOrEqual(290);
+    expect(victim.stats.rateLimited).toBeLessThanOrEqual(300);
+    expect(victim.rejections.filter((r) => r.reason.startsWith('rate limit'))).toHaveLength(1);
+    victim.destroy();
+  });
+
   it('accepts presence only for the sender itself', async () => {
     const { nets, inject } = network(KEYS.slice(0, 2));
     const victim = new Coord({ net: nets[0]! });

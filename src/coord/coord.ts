@@ -22,6 +22,9 @@ export const MSG_SYNC = 0;
 export const MSG_AWARENESS = 1;
 /** Largest coordination message accepted from a peer. */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
+/** Coordination messages a peer may send per second (sustained) and in a burst. */
+export const RATE_PER_SECOND = 50;
+export const RATE_BURST = 200;
 /** Largest encoded document we keep (the job board and drafts are small). */
 export const MAX_DOC_BYTES = 4 * 1024 * 1024;
 
@@ -52,10 +55,13 @@ const REMOTE = Symbol('remote');
 export class Coord {
   readonly doc = new Y.Doc();
   readonly awareness: awarenessProtocol.Awareness;
+  /** The last 100 rejected messages (a flood is recorded once). */
   readonly rejections: Rejection[] = [];
+  readonly stats = { rejected: 0, rateLimited: 0 };
   private readonly net: CoordNetwork;
   /** Awareness client ids each peer has used (a peer may only speak for its own). */
   private readonly clientOwner = new Map<number, string>();
+  private readonly buckets = new Map<string, { tokens: number; last: number }>();
   private persistence:
     { destroy(): Promise<void> | void; whenSynced: Promise<unknown> } | undefined;
   private readonly listeners = new Set<() => void>();
@@ -173,14 +179,28 @@ export class Coord {
     this.sendTo(key, MSG_AWARENESS, (e) => encoding.writeVarUint8Array(e, upd));
   }
 
-  private reject(from: string, reason: string) {
-    if (this.rejections.length > 100) this.rejections.shift();
+  private reject(from: string, reason: string, rateLimited = false) {
+    this.stats.rejected++;
+    if (rateLimited) {
+      // A flood: count it, record it once, do not log or re-render per message.
+      if (this.stats.rateLimited++ > 0 && this.rejections.at(-1)?.reason === reason) return;
+    }
+    if (this.rejections.length >= 100) this.rejections.shift();
     this.rejections.push({ from, reason });
     console.warn(`coord: rejected a message from ${from.slice(0, 12)}…: ${reason}`);
     this.changed();
   }
 
   private onMessage(from: string, bytes: Uint8Array) {
+    // Token bucket per peer: every update costs a validation on a scratch copy of the document.
+    const now = Date.now();
+    const b = this.buckets.get(from) ?? { tokens: RATE_BURST, last: now };
+    b.tokens = Math.min(RATE_BURST, b.tokens + ((now - b.last) / 1000) * RATE_PER_SECOND);
+    b.last = now;
+    this.buckets.set(from, b);
+    if (b.tokens < 1)
+      return this.reject(from, `rate limit: more than ${RATE_PER_SECOND} messages/s`, true);
+    b.tokens -= 1;
     if (bytes.length > MAX_MESSAGE_BYTES)
       return this.reject(from, `message of ${bytes.length} B > ${MAX_MESSAGE_BYTES}`);
     try {
