@@ -135,6 +135,21 @@ describe('Field kernels agree with the BigInt reference', () => {
     ).toThrow(/rows \(1..4\)/);
   });
 
+  it('share generation at the points 1..q (one-pass kernel) matches the reference', () => {
+    const rng = seededRng(41);
+    for (const q of [1, 3, 5, 7]) {
+      const coefs = [F.random(9000, rng), F.random(9000, rng), F.random(9000, rng)];
+      coefs[2]![0] = P - 1n;
+      const xs = Array.from({ length: q }, (_, i) => BigInt(i + 1));
+      const out = F.polyEvalMany(coefs, xs);
+      for (const i of [0, 1, 8191, 8192, 8999]) {
+        xs.forEach((x, k) =>
+          expect(out[k]![i]).toBe(polyEvalRef([coefs[0]![i]!, coefs[1]![i]!, coefs[2]![i]!], x)),
+        );
+      }
+    }
+  });
+
   it('horner4 equals four separate Horner folds', () => {
     const rng = seededRng(31);
     const z = F.random(20_000, rng);

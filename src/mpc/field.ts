@@ -42,6 +42,15 @@ interface Kernels {
   dot(a: number, b: number, n: number, acc: bigint): bigint;
   sum(a: number, n: number, acc: bigint): bigint;
   horner(a: number, n: number, rho: bigint, acc: bigint): bigint;
+  sharesmall(
+    coef: number,
+    stride: number,
+    deg: number,
+    npts: number,
+    o: number,
+    ostride: number,
+    n: number,
+  ): void;
   horner4(z: number, rz: number, n: number, rho1: bigint, rho2: bigint, st: number): void;
   polyeval(coef: number, stride: number, deg: number, x: bigint, o: number, n: number): void;
   lincomb(cols: number, stride: number, k: number, lam: number, o: number, n: number): void;
@@ -281,6 +290,21 @@ export class Field {
     const res = outs ?? xs.map(() => new BigUint64Array(n));
     const m = this.m64;
     const outSlot = coefs.length;
+    // the points 1..q with q <= 7 (Shamir share generation): one pass, small multipliers
+    if (
+      xs.length <= 7 &&
+      xs.every((x, i) => x === BigInt(i + 1)) &&
+      outSlot + xs.length <= DATA_SLOTS
+    ) {
+      for (let i = 0; i < n; i += CHUNK) {
+        const len = Math.min(CHUNK, n - i);
+        for (let j = 0; j <= deg; j++) m.set(coefs[j]!.subarray(i, i + len), j * CHUNK);
+        this.k.sharesmall(0, SLOT_BYTES, deg, xs.length, slot(outSlot), SLOT_BYTES, len);
+        for (let q = 0; q < xs.length; q++)
+          res[q]!.set(m.subarray((outSlot + q) * CHUNK, (outSlot + q) * CHUNK + len), i);
+      }
+      return res;
+    }
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);
       for (let j = 0; j <= deg; j++) m.set(coefs[j]!.subarray(i, i + len), j * CHUNK);

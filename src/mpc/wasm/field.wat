@@ -389,4 +389,38 @@
     (i64.store offset=8 (local.get $st) (local.get $u1))
     (i64.store offset=16 (local.get $st) (local.get $w2))
     (i64.store offset=24 (local.get $st) (local.get $u2)))
+
+  ;; Share generation at the points x = 1..npts (npts <= 7) in one pass: for each element the
+  ;; deg+1 coefficients (columns at coef + j*stride) are read once per point from L1 and folded by
+  ;; Horner with the small multiplier x; share q goes to o + q*ostride.
+  (func (export "sharesmall") (param $coef i32) (param $stride i32) (param $deg i32) (param $npts i32)
+                              (param $o i32) (param $ostride i32) (param $n i32)
+    (local $i i32) (local $j i32) (local $q i32) (local $acc i64) (local $x i64) (local $top i32) (local $p i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $n)))
+      (loop $l
+        (local.set $top (i32.add (local.get $coef)
+                                 (i32.add (i32.mul (local.get $deg) (local.get $stride))
+                                          (i32.shl (local.get $i) (i32.const 3)))))
+        (local.set $q (i32.const 0))
+        (loop $pt
+          (local.set $x (i64.extend_i32_u (i32.add (local.get $q) (i32.const 1))))
+          (local.set $p (local.get $top))
+          (local.set $acc (i64.load (local.get $p)))
+          (local.set $j (local.get $deg))
+          (block $hdone
+            (br_if $hdone (i32.eqz (local.get $j)))
+            (loop $h
+              (local.set $p (i32.sub (local.get $p) (local.get $stride)))
+              (local.set $acc (i64.add (i64.mul (local.get $acc) (local.get $x)) (i64.load (local.get $p))))
+              @fold($acc)
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $h (local.get $j))))
+          (i64.store (i32.add (i32.add (local.get $o) (i32.mul (local.get $q) (local.get $ostride)))
+                              (i32.shl (local.get $i) (i32.const 3)))
+                     (local.get $acc))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br_if $pt (i32.lt_u (local.get $q) (local.get $npts))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
 )
