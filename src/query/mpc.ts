@@ -185,6 +185,66 @@ export async function evalPolynomials(
   return out;
 }
 
+/** Σ_i P(x_i) for one public polynomial P of degree < D (Paterson–Stockmeyer, outer step as one dot product). */
+async function sumPolynomial(
+  s: Session,
+  n: number,
+  x: Shared,
+  D: number,
+  coeffs: readonly bigint[],
+): Promise<Shared> {
+  const k = Math.max(1, Math.ceil(Math.sqrt(D)));
+  const m = Math.ceil(D / k);
+  const [powers, giants] = await powersAndGiants(s, n, [{ x, k, m }]);
+  const Q = (i: number) =>
+    s.linComb(
+      powers![0]!.slice(0, k),
+      Array.from({ length: k }, (_, t) => coeffs[i * k + t] ?? 0n),
+    );
+  let total = s.sumAll(Q(0));
+  if (m > 1) {
+    const ys = giants![0]!.slice(1, m);
+    const qs = Array.from({ length: m - 1 }, (_, i) => Q(i + 1));
+    total = s.add(total, await s.dot(s.concat(ys), s.concat(qs)));
+  }
+  return total;
+}
+
+/** Powers x^0..x^k (x^k only when m > 1) and giant steps y^0..y^(m−1), y = x^k, batched over jobs. */
+async function powersAndGiants(
+  s: Session,
+  n: number,
+  jobs: readonly { x: Shared; k: number; m: number }[],
+): Promise<[Shared[][], Shared[][]]> {
+  const raise = async (bases: Shared[][], targets: number[]) => {
+    for (;;) {
+      const pairs: [Shared, Shared][] = [];
+      const dest: { j: number; e: number }[] = [];
+      bases.forEach((pw, j) => {
+        const have = pw.length - 1;
+        for (let e = have + 1; e <= Math.min(targets[j]!, 2 * have); e++) {
+          pairs.push([pw[have]!, pw[e - have]!]);
+          dest.push({ j, e });
+        }
+      });
+      if (!pairs.length) return;
+      const prods = await s.mulMany(pairs);
+      dest.forEach((d, i) => (bases[d.j]![d.e] = prods[i]!));
+    }
+  };
+  const powers = jobs.map((j) => [ones(s, n), j.x]);
+  await raise(
+    powers,
+    jobs.map((j) => (j.m > 1 ? j.k : j.k - 1)),
+  );
+  const giants = jobs.map((j, ji) => (j.m > 1 ? [ones(s, n), powers[ji]![j.k]!] : [ones(s, n)]));
+  await raise(
+    giants,
+    jobs.map((j) => j.m - 1),
+  );
+  return [powers, giants];
+}
+
 export async function runPlan(
   s: Session,
   plan: Plan,
@@ -247,14 +307,40 @@ export async function runPlan(
     if (!polyCols.has(c.index)) polyCols.set(c.index, { col: c, polys: [] });
     polyCols.get(c.index)!.polys.push({ coeffs, set });
   };
+  // COUNT(*) with a single polynomial atom as filter and no groups: the count is
+  // Σ_i P(x_i) = sumAll(Q_0(x)) + dot([y, y², …], [Q_1(x), Q_2(x), …]) — the outer products of
+  // Paterson–Stockmeyer become one dot product, so the filter vector is never formed.
+  // NOT atom sums 1 − P(x).
+  const negated = plan.filter.kind === 'not';
+  const f0 = plan.filter.kind === 'not' ? plan.filter.arg : plan.filter;
+  let fast: { col: ResolvedColumn; coeffs: bigint[] } | undefined;
+  if (!empty && plan.rowVecs.length === 1 && !plan.extrema.length && !plan.groupAtoms.length) {
+    if (f0.kind === 'lt') {
+      const a = plan.ltAtoms[f0.atom]!;
+      if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
+        fast = { col: a.col, coeffs: stepPolynomial(rangeOf(a.col), Number(a.c)) };
+      }
+    } else if (f0.kind === 'eq') {
+      const a = plan.eqAtoms[f0.atom]!;
+      if (rangeOf(a.col) <= POLY_MAX_RANGE)
+        fast = { col: a.col, coeffs: lagrangeBasis(rangeOf(a.col))[Number(a.c)]! };
+    }
+  }
+  if (fast && negated) fast.coeffs = fast.coeffs.map((c, i) => mod((i === 0 ? 1n : 0n) - c));
+  const fastAtom = fast !== undefined;
+  const fastCount = fast
+    ? await sumPolynomial(s, n, sh(fast.col), rangeOf(fast.col), fast.coeffs)
+    : undefined;
   const engineLt: number[] = [];
   plan.ltAtoms.forEach((a, i) => {
+    if (fastAtom) return;
     if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
       addPoly(a.col, stepPolynomial(rangeOf(a.col), Number(a.c)), (x) => (ltVecs[i] = x));
     } else engineLt.push(i);
   });
   const engineEq: number[] = [];
   plan.eqAtoms.forEach((a, i) => {
+    if (fastAtom) return;
     if (rangeOf(a.col) <= POLY_MAX_RANGE) {
       addPoly(a.col, lagrangeBasis(rangeOf(a.col))[Number(a.c)]!, (x) => (eqVecs[i] = x));
     } else engineEq.push(i);
@@ -331,7 +417,7 @@ export async function runPlan(
       }
     }
   };
-  const filterIsTrue = !empty && plan.filter.kind === 'const' && plan.filter.value;
+  const filterIsTrue = fastAtom || (!empty && plan.filter.kind === 'const' && plan.filter.value);
   const filter = filterIsTrue
     ? undefined
     : empty
@@ -410,6 +496,10 @@ export async function runPlan(
   }
   const stats: Shared[] = [];
   for (let g = 0; g < G; g++) {
+    if (fastCount) {
+      stats.push(fastCount);
+      continue;
+    }
     const entries: Shared[] = new Array<Shared>(V);
     const lin = await s.dotMany(
       linear.map((l) => l.vec),

@@ -344,3 +344,22 @@ describe('runPlan input checks (before any communication)', () => {
     });
   });
 });
+
+describe('COUNT(*) with one comparison (filter summed without forming it)', () => {
+  it.each([
+    'SELECT COUNT(*) FROM patients WHERE age > 60',
+    'SELECT COUNT(*) FROM patients WHERE age < 1',
+    'SELECT COUNT(*) FROM patients WHERE age = 37',
+    "SELECT COUNT(*) FROM patients WHERE sex = 'M'",
+    "SELECT COUNT(*) FROM patients WHERE region = 'west'",
+    'SELECT COUNT(*) FROM patients WHERE bmi >= 25.5',
+    'SELECT COUNT(*) FROM patients WHERE NOT age > 60',
+  ])('%s', async (text) => {
+    const plan = planQuery(compileQueryText(text, SCHEMA));
+    const data = patients(50, 21);
+    data[0]![3] = 37n; // make the equality hit at least once
+    const policy: Policy = { minCohort: 0 };
+    const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy, rngSeed: 3 });
+    expect(run.opened).toEqual(evaluatePlain(plan, data, policy));
+  });
+});
