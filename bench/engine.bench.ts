@@ -152,7 +152,7 @@ export const benchmarks: Benchmark[] = [
       const base = plainBaselines(1 << 20, 3);
       const plainMul = await base.mul();
       const plainCount = await base.countFilter(100_000, 30000);
-      const mulSize = quick ? 100_000 : 1_000_000;
+      const mulSize = quick ? 50_000 : 1_000_000;
       log(`[bench] mpc.mul over ${mulSize} products (multiplication + verification)`);
       const mul = await timeMpc(mulSize, async (s, x) => {
         await s.mul(x, x);
@@ -179,7 +179,7 @@ export const benchmarks: Benchmark[] = [
         size: mulSize,
         reps: 1,
       });
-      const cmpSize = quick ? 2_000 : 20_000;
+      const cmpSize = quick ? 1_000 : 20_000;
       log(`[bench] mpc.lt over ${cmpSize} comparisons`);
       const lt = await timeMpc(cmpSize, async (s, x) => {
         await s.lt(x, s.constant(new BigUint64Array(cmpSize).fill(1n << 31n)));
@@ -223,7 +223,7 @@ export const benchmarks: Benchmark[] = [
         reps: 1,
         target: 200e3,
       });
-      const rows = quick ? 5_000 : 100_000;
+      const rows = quick ? 2_000 : 100_000;
       log(`[bench] mpc.query.count_filter over ${rows} rows`);
       const q = await timeMpc(rows, async (s, x) => {
         const f = await s.gtConst(x, 1n << 31n);
