@@ -134,34 +134,11 @@ export async function evalPolynomials(
     const k = Math.min(j.D, Math.max(1, Math.ceil(Math.sqrt(j.D * (j.polys.length + 1)))));
     return { k, m: Math.ceil(j.D / k) };
   });
-  // powers[j][e] = x^e for e = 0..k (x^k only when m > 1)
-  const powers = jobs.map((j) => [ones(s, n), j.x]);
-  const raise = async (bases: Shared[][], targets: number[]) => {
-    for (;;) {
-      const pairs: [Shared, Shared][] = [];
-      const dest: { j: number; e: number }[] = [];
-      bases.forEach((pw, j) => {
-        const have = pw.length - 1;
-        for (let e = have + 1; e <= Math.min(targets[j]!, 2 * have); e++) {
-          pairs.push([pw[have]!, pw[e - have]!]);
-          dest.push({ j, e });
-        }
-      });
-      if (!pairs.length) return;
-      const prods = await s.mulMany(pairs);
-      dest.forEach((d, i) => (bases[d.j]![d.e] = prods[i]!));
-    }
-  };
-  await raise(
-    powers,
-    plans.map((p) => (p.m > 1 ? p.k : p.k - 1)),
-  );
-  const giants = jobs.map((_, j) =>
-    plans[j]!.m > 1 ? [ones(s, n), powers[j]![plans[j]!.k]!] : [ones(s, n)],
-  );
-  await raise(
-    giants,
-    plans.map((p) => p.m - 1),
+  // powers[j][e] = x^e for e = 0..k (x^k only when m > 1); giants[j][i] = (x^k)^i
+  const [powers, giants] = await powersAndGiants(
+    s,
+    n,
+    jobs.map((j, ji) => ({ x: j.x, ...plans[ji]! })),
   );
   const pairs: [Shared, Shared][] = [];
   const out: Shared[][] = jobs.map((j, ji) =>
@@ -535,25 +512,12 @@ export async function runPlan(
   }
   if (smallExt.length) {
     const cols = [...new Map(smallExt.map(({ e }) => [e.col.index, e.col])).values()];
-    const powers = cols.map((c) => [ones(s, n), sh(c)]);
-    {
-      // x'^2 .. x'^(D−1), level by level, batched over the columns.
-      for (;;) {
-        const pairs: [Shared, Shared][] = [];
-        const dest: { j: number; e: number }[] = [];
-        powers.forEach((pw, j) => {
-          const have = pw.length - 1;
-          const target = rangeOf(cols[j]!) - 1;
-          for (let e = have + 1; e <= Math.min(target, 2 * have); e++) {
-            pairs.push([pw[have]!, pw[e - have]!]);
-            dest.push({ j, e });
-          }
-        });
-        if (!pairs.length) break;
-        const prods = await s.mulMany(pairs);
-        dest.forEach((d, i) => (powers[d.j]![d.e] = prods[i]!));
-      }
-    }
+    // x'^0 .. x'^(D−1), level by level, batched over the columns.
+    const [powers] = await powersAndGiants(
+      s,
+      n,
+      cols.map((c) => ({ x: sh(c), k: rangeOf(c), m: 1 })),
+    );
     const flat = powers.flat();
     const offsets: number[] = [];
     powers.reduce((o, pw) => (offsets.push(o), o + pw.length), 0);
