@@ -89,7 +89,7 @@ export async function measureGas(port: number, log: (m: string) => void): Promis
       const q = await f.tx(
         researcher,
         'requestQuery',
-        [dsId, keccak256('0x51'), 0, encKey],
+        [dsId, keccak256('0x51'), 1, encKey],
         parseEther('0.05'),
       );
       const qId = q.events[0]!.args.queryId as bigint;

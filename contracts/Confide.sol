@@ -91,7 +91,7 @@ contract Confide {
     }
 
     struct Grant {
-        uint32 kinds; // bit k set: query kind k allowed
+        uint32 kinds; // bit k set: query kind k allowed (k = index in the query layer's QUERY_KINDS)
         uint32 minCohort;
         uint32 budget; // queries left
         uint32 used;
@@ -103,15 +103,15 @@ contract Confide {
     struct Query {
         address researcher;
         QueryStatus status;
-        uint8 kind;
+        uint32 kinds; // query kinds the query uses (bit positions as in the grant's `kinds`)
         uint8 postCount;
-        uint32 grantNonce;
         uint32 version;
-        uint8 encKeyPrefix;
         uint64 deadline;
         uint96 fee;
         uint8 threshold;
         uint8 size;
+        uint8 encKeyPrefix;
+        uint32 grantNonce;
         bytes32 datasetId;
         bytes32 queryHash;
         bytes32 encKeyX;
@@ -142,7 +142,7 @@ contract Confide {
     error NoActiveGrant(bytes32 datasetId, address researcher);
     error GrantExpired(bytes32 datasetId, address researcher, uint64 expiry);
     error BudgetExhausted(bytes32 datasetId, address researcher);
-    error QueryKindNotAllowed(uint8 kind);
+    error QueryKindNotAllowed(uint32 disallowed);
     error FeeTooLow(uint256 sent, uint256 minimum);
     error UnknownQuery(uint256 queryId);
     error QueryNotOpen(uint256 queryId, QueryStatus status);
@@ -214,7 +214,7 @@ contract Confide {
         bytes32 indexed datasetId,
         address indexed researcher,
         bytes32 queryHash,
-        uint8 kind,
+        uint32 kinds,
         bytes encKey,
         uint256 fee,
         uint64 deadline
@@ -496,11 +496,12 @@ contract Confide {
 
     // ───────────────────────────── queries ─────────────────────────────
 
-    /// Request a query; `msg.value` is the fee. `encKey` is the researcher's 33-byte compressed key.
+    /// Request a query; `msg.value` is the fee, `kinds` the bitmask of query kinds it uses (all must be
+    /// allowed by the grant), `encKey` the researcher's 33-byte compressed result-encryption key.
     function requestQuery(
         bytes32 datasetId,
         bytes32 queryHash,
-        uint8 kind,
+        uint32 kinds,
         bytes calldata encKey
     ) external payable returns (uint256 queryId) {
         Dataset storage d = _dataset(datasetId);
@@ -511,7 +512,7 @@ contract Confide {
         if (!g.active) revert NoActiveGrant(datasetId, msg.sender);
         if (block.timestamp >= g.expiry) revert GrantExpired(datasetId, msg.sender, g.expiry);
         if (g.budget == 0) revert BudgetExhausted(datasetId, msg.sender);
-        if (kind >= 32 || (g.kinds >> kind) & 1 == 0) revert QueryKindNotAllowed(kind);
+        if (kinds == 0 || kinds & ~g.kinds != 0) revert QueryKindNotAllowed(kinds & ~g.kinds);
         unchecked {
             g.budget -= 1;
             g.used += 1;
@@ -521,7 +522,7 @@ contract Confide {
         queries[queryId] = Query({
             researcher: msg.sender,
             status: QueryStatus.Requested,
-            kind: kind,
+            kinds: kinds,
             postCount: 0,
             grantNonce: g.nonce,
             version: d.version,
@@ -534,7 +535,7 @@ contract Confide {
             queryHash: queryHash,
             encKeyX: bytes32(encKey[1:33])
         });
-        emit QueryRequested(queryId, datasetId, msg.sender, queryHash, kind, encKey, msg.value, deadline);
+        emit QueryRequested(queryId, datasetId, msg.sender, queryHash, kinds, encKey, msg.value, deadline);
     }
 
     /**

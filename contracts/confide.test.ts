@@ -79,8 +79,8 @@ async function balance(a: Address) {
   return f.pub.getBalance({ address: a });
 }
 
-async function request(w: ConfideWallet = researcher, fee = FEE, kind = 0) {
-  const r = await f.tx(w, 'requestQuery', [DS, QH, kind, encKey], fee);
+async function request(w: ConfideWallet = researcher, fee = FEE, kinds = 1) {
+  const r = await f.tx(w, 'requestQuery', [DS, QH, kinds, encKey], fee);
   return r.events.find((e) => e.eventName === 'QueryRequested')!.args.queryId as bigint;
 }
 
@@ -226,7 +226,7 @@ describe('nodes', () => {
     );
     const now = await f.now();
     await f.tx(owner, 'grant', [DS, rich.account.address, 1, 1, 1, now + 1000n]);
-    await f.expectRevert(rich, 'requestQuery', [DS, QH, 0, encKey], 'AmountTooLarge', [big], big);
+    await f.expectRevert(rich, 'requestQuery', [DS, QH, 1, encKey], 'AmountTooLarge', [big], big);
   });
 
   it('rejects malformed public keys', async () => {
@@ -784,7 +784,7 @@ describe('grants', () => {
 
 describe('queries', () => {
   it('requests a query: event, stored query, budget charged, authorised for nodes', async () => {
-    const r = await f.tx(researcher, 'requestQuery', [DS, QH, 2, encKey], FEE);
+    const r = await f.tx(researcher, 'requestQuery', [DS, QH, 0b101, encKey], FEE);
     const deadline =
       (await f.pub.getBlock({ blockNumber: r.receipt.blockNumber })).timestamp +
       TEST_PARAMS.queryTimeout;
@@ -796,7 +796,7 @@ describe('queries', () => {
           datasetId: DS,
           researcher: researcher.account.address,
           queryHash: QH,
-          kind: 2,
+          kinds: 5,
           encKey,
           fee: FEE,
           deadline,
@@ -820,12 +820,23 @@ describe('queries', () => {
       datasetId: DS,
       version: 1,
       researcher: researcher.account.address,
-      kind: 2,
+      kinds: ['count', 'avg'],
       encKey,
       fee: FEE,
       deadline,
-      policy: { kinds: 5, minCohort: 10 },
+      policy: { allowedKinds: ['count', 'avg'], minCohort: 10 },
     });
+    // a node whose checked query uses a kind the researcher did not declare refuses it
+    expect(
+      await isQueryAuthorised(f.pub, f.address, { queryId: 1n, queryHash: QH, kinds: ['count'] }),
+    ).toMatchObject({ ok: true });
+    expect(
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: 1n,
+        queryHash: QH,
+        kinds: ['count', 'filter'],
+      }),
+    ).toMatchObject({ ok: false, code: 'KIND_NOT_DECLARED' });
     // node reads the committee from events itself
     expect(
       (
@@ -859,7 +870,7 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 0, encKey],
+      [DS, QH, 1, encKey],
       'FeeTooLow',
       [TEST_PARAMS.minFee - 1n, TEST_PARAMS.minFee],
       TEST_PARAMS.minFee - 1n,
@@ -867,7 +878,7 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 0, encKey.slice(0, -2) as Hex],
+      [DS, QH, 1, encKey.slice(0, -2) as Hex],
       'InvalidPublicKey',
       [],
       FEE,
@@ -875,7 +886,7 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 0, `0x04${encKey.slice(4)}` as Hex],
+      [DS, QH, 1, `0x04${encKey.slice(4)}` as Hex],
       'InvalidPublicKey',
       [],
       FEE,
@@ -883,7 +894,7 @@ describe('queries', () => {
     await f.expectRevert(
       stranger,
       'requestQuery',
-      [DS, QH, 0, encKey],
+      [DS, QH, 1, encKey],
       'NoActiveGrant',
       [DS, stranger.account.address],
       FEE,
@@ -891,23 +902,23 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 1, encKey],
+      [DS, QH, 0b11, encKey],
       'QueryKindNotAllowed',
-      [1],
+      [2],
       FEE,
     );
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 40, encKey],
+      [DS, QH, 0, encKey],
       'QueryKindNotAllowed',
-      [40],
+      [0],
       FEE,
     );
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [NO_DS, QH, 0, encKey],
+      [NO_DS, QH, 1, encKey],
       'UnknownDataset',
       [NO_DS],
       FEE,
@@ -916,7 +927,7 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 0, encKey],
+      [DS, QH, 1, encKey],
       'NoActiveGrant',
       [DS, r],
       FEE,
@@ -928,7 +939,7 @@ describe('queries', () => {
     await f.expectRevert(
       researcher,
       'requestQuery',
-      [DS, QH, 0, encKey],
+      [DS, QH, 1, encKey],
       'BudgetExhausted',
       [DS, researcher.account.address],
       FEE,
@@ -952,7 +963,7 @@ describe('queries', () => {
     await f.expectRevert(
       stranger,
       'requestQuery',
-      [DS, QH, 0, encKey],
+      [DS, QH, 1, encKey],
       'GrantExpired',
       [DS, stranger.account.address, now + 100n],
       FEE,

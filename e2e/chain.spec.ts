@@ -26,6 +26,7 @@ import {
   confideAbi,
   datasetIdFor,
   isQueryAuthorised,
+  kindsMask,
   members,
   postResult,
   registerNode,
@@ -176,7 +177,9 @@ test('hospital registers and grants, researcher requests a query paying the fee,
   await expect(rp.locator(`[data-dataset="${datasetId}"]`)).toContainText('active', {
     timeout: 15_000,
   });
-  await expect(rp.locator(`[data-dataset="${datasetId}"]`)).toContainText('count/mean');
+  await expect(rp.locator(`[data-dataset="${datasetId}"]`)).toContainText(
+    'count/avg/filter/group_by',
+  );
   const before = await pub.getBalance({ address: researcherAddr });
   await rp.getByTestId('q-text').fill('SELECT COUNT(*) FROM ds WHERE');
   await rp.getByTestId('q-submit').click();
@@ -212,7 +215,7 @@ test('hospital registers and grants, researcher requests a query paying the fee,
     datasetId,
     queryHash: expectedHash,
     fee: minFee,
-    kind: 0,
+    kinds: kindsMask(['count', 'filter']),
     status: 1,
   });
   expect(`0x${q.encKeyPrefix.toString(16).padStart(2, '0')}${q.encKeyX.slice(2)}`).toBe(encKey);
@@ -225,7 +228,13 @@ test('hospital registers and grants, researcher requests a query paying the fee,
     functionName: 'getGrant',
     args: [datasetId, researcherAddr],
   });
-  expect(g).toMatchObject({ kinds: 0b101, minCohort: 10, budget: 9, used: 1, active: true });
+  expect(g).toMatchObject({
+    kinds: kindsMask(['count', 'avg', 'filter', 'group_by']),
+    minCohort: 10,
+    budget: 9,
+    used: 1,
+    active: true,
+  });
   // A committee node checks authorisation before computing, then posts its result commitment.
   const m = members(
     nodeOps.map((n) => n.nodeId),
@@ -234,6 +243,7 @@ test('hospital registers and grants, researcher requests a query paying the fee,
   const auth = await isQueryAuthorised(pub, confide, {
     queryId: 1n,
     queryHash: expectedHash,
+    kinds: ['count', 'filter'],
     nodeId: nodeOps[0]!.nodeId,
   });
   expect(auth).toMatchObject({

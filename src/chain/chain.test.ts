@@ -9,7 +9,9 @@ import { chainConfigFromEnv } from './config';
 import {
   chainQueryHash,
   datasetIdFor,
+  grantPolicy,
   kindsMask,
+  kindsOf,
   members,
   membersHash,
   packedAddressesHash,
@@ -105,7 +107,18 @@ describe('hashes the contract recomputes', () => {
     expect(chainQueryHash('AB'.repeat(32))).toBe(`0x${'ab'.repeat(32)}`);
     expect(() => chainQueryHash('0x1234')).toThrow('expected 32 bytes of hex');
     expect(() => chainQueryHash('zz'.repeat(32))).toThrow('expected 32 bytes of hex');
-    expect(kindsMask(['count', 'mean'])).toBe(0b101);
+    expect(kindsMask(['count', 'avg'])).toBe(0b101);
     expect(kindsMask([])).toBe(0);
+    expect(kindsMask(['compare_columns'])).toBe(1 << 12);
+    expect(kindsOf(kindsMask(['filter', 'count', 'group_by']))).toEqual([
+      'count',
+      'filter',
+      'group_by',
+    ]);
+    expect(grantPolicy({ kinds: 0b101, minCohort: 7 })).toEqual({
+      allowedKinds: ['count', 'avg'],
+      minCohort: 7,
+    });
+    expect(() => kindsMask(['mean'])).toThrow('unknown query kind "mean"');
   });
 });

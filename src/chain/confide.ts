@@ -21,23 +21,35 @@ import {
 } from 'viem';
 import { ConfideAbi } from './generated/contracts';
 import { ChainError } from './errors';
+import { QUERY_KINDS, type Policy, type QueryKind } from '../query/policy';
+
+export { QUERY_KINDS };
 import { compressedPublicKey, keyAddress, signDigest } from './keys';
 
 export const confideAbi = ConfideAbi;
 export type ConfideWallet = WalletClient<Transport, Chain, Account>;
 
-/** Query kinds (bit positions of a grant's `kinds` mask). */
-export const QueryKind = {
-  count: 0,
-  sum: 1,
-  mean: 2,
-  variance: 3,
-  histogram: 4,
-  regression: 5,
-} as const;
-export type QueryKindName = keyof typeof QueryKind;
-export function kindsMask(kinds: readonly QueryKindName[]): number {
-  return kinds.reduce((m, k) => m | (1 << QueryKind[k]), 0);
+/**
+ * Query kinds are the query layer's (`QUERY_KINDS` in src/query/policy.ts: count, sum, avg, …,
+ * filter, group_by, compare_columns); bit k of a grant's or a query's `kinds` mask is
+ * `QUERY_KINDS[k]`. Append-only: a new kind takes the next bit.
+ */
+export type QueryKindName = QueryKind;
+export function kindsMask(kinds: readonly string[]): number {
+  let m = 0;
+  for (const k of kinds) {
+    const bit = (QUERY_KINDS as readonly string[]).indexOf(k);
+    if (bit < 0) throw new ChainError('CHAIN_BAD_INPUT', `kindsMask: unknown query kind "${k}"`);
+    m |= 1 << bit;
+  }
+  return m >>> 0;
+}
+export function kindsOf(mask: number): QueryKind[] {
+  return QUERY_KINDS.filter((_, i) => (mask >>> i) & 1);
+}
+/** A grant's policy as the query layer takes it (`enforcePolicy`). */
+export function grantPolicy(g: { kinds: number; minCohort: number }): Policy {
+  return { allowedKinds: kindsOf(g.kinds), minCohort: g.minCohort };
 }
 
 export const NodeStatus = ['None', 'Active', 'Leaving', 'Exited', 'Slashed'] as const;
@@ -341,14 +353,14 @@ export async function requestQuery(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
-  r: { datasetId: Hex; queryHash: Hex; kind: QueryKindName; encKey: Hex; fee: bigint },
+  r: { datasetId: Hex; queryHash: Hex; kinds: readonly string[]; encKey: Hex; fee: bigint },
 ) {
   const receipt = await send(
     wallet,
     pub,
     address,
     'requestQuery',
-    [r.datasetId, r.queryHash, QueryKind[r.kind], r.encKey],
+    [r.datasetId, r.queryHash, kindsMask(r.kinds), r.encKey],
     r.fee,
   );
   return { queryId: eventArg<bigint>(receipt, 'QueryRequested', 'queryId'), receipt };
@@ -380,12 +392,14 @@ export type AuthorisationResult =
       datasetId: Hex;
       version: number;
       researcher: Address;
-      kind: number;
+      /** Query kinds the researcher declared (a subset of the grant's). */
+      kinds: QueryKind[];
       /** Researcher's compressed result-encryption key (33 bytes). */
       encKey: Hex;
       fee: bigint;
       deadline: bigint;
-      policy: { kinds: number; minCohort: number; expiry: bigint };
+      /** The grant's policy for the query layer, plus its expiry. */
+      policy: Policy & { expiry: bigint };
     }
   | {
       ok: false;
@@ -396,6 +410,7 @@ export type AuthorisationResult =
         | 'GRANT_INVALID'
         | 'QUERY_HASH_MISMATCH'
         | 'NOT_IN_COMMITTEE'
+        | 'KIND_NOT_DECLARED'
         | 'FEE_TOO_LOW';
       message: string;
     };
@@ -406,12 +421,19 @@ const AUTH_CODES = ['UNKNOWN_QUERY', 'NOT_OPEN', 'DEADLINE_PASSED', 'GRANT_INVAL
  * What a node calls before computing: the query exists and is open, its deadline has not passed, its
  * grant is still valid if it has not started (not revoked, re-issued or expired; the budget was
  * charged when it was requested), its fee was paid (≥ the minimum), the text the node was given hashes
- * to the on-chain query hash, and (if given) the node is in the committee of the query's dataset version.
+ * to the on-chain query hash, (if given) the node is in the committee of the query's dataset version,
+ * and (if given) every kind the node's checked query uses was declared on chain (hence granted).
  */
 export async function isQueryAuthorised(
   pub: PublicClient,
   address: Address,
-  r: { queryId: bigint; queryHash: Hex; nodeId?: Address; members?: Members },
+  r: {
+    queryId: bigint;
+    queryHash: Hex;
+    nodeId?: Address;
+    members?: Members;
+    kinds?: readonly string[];
+  },
 ): Promise<AuthorisationResult> {
   const [code, q, minFee] = await Promise.all([
     pub.readContract({
@@ -463,6 +485,16 @@ export async function isQueryAuthorised(
       };
     }
   }
+  if (r.kinds !== undefined) {
+    const used = kindsMask(r.kinds);
+    if ((used & ~q.kinds) !== 0) {
+      return {
+        ok: false,
+        code: 'KIND_NOT_DECLARED',
+        message: `query ${r.queryId}: uses ${kindsOf(used & ~q.kinds).join(', ')}, not declared on chain (declared: ${kindsOf(q.kinds).join(', ')})`,
+      };
+    }
+  }
   const g = await pub.readContract({
     address,
     abi: confideAbi,
@@ -475,11 +507,11 @@ export async function isQueryAuthorised(
     datasetId: q.datasetId,
     version: q.version,
     researcher: q.researcher,
-    kind: q.kind,
+    kinds: kindsOf(q.kinds),
     encKey: `0x${q.encKeyPrefix.toString(16).padStart(2, '0')}${q.encKeyX.slice(2)}`,
     fee: q.fee,
     deadline: q.deadline,
-    policy: { kinds: g.kinds, minCohort: g.minCohort, expiry: g.expiry },
+    policy: { ...grantPolicy(g), expiry: g.expiry },
   };
 }
 

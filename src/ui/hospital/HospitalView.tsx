@@ -10,15 +10,15 @@ import {
   confideAbi,
   datasetIdFor,
   grantAccess,
-  QueryKind,
   registerDataset,
   revokeAccess,
+  QUERY_KINDS,
   type QueryKindName,
 } from '../../chain/confide';
 import { AuditLog, useAuditLog } from './AuditLog';
 import { box, errorText, WalletShell, type ChainCtx } from './WalletShell';
 
-const KIND_NAMES = Object.keys(QueryKind) as QueryKindName[];
+const KIND_NAMES: readonly QueryKindName[] = QUERY_KINDS;
 
 export default function HospitalView() {
   return <WalletShell title="Hospital dashboard">{(ctx) => <Hospital ctx={ctx} />}</WalletShell>;
@@ -264,7 +264,9 @@ function DatasetGrants({
   onDone(): void;
 }) {
   const [researcher, setResearcher] = useState('');
-  const [kinds, setKinds] = useState<Set<QueryKindName>>(new Set(['count', 'mean']));
+  const [kinds, setKinds] = useState<Set<QueryKindName>>(
+    new Set<QueryKindName>(['count', 'avg', 'filter', 'group_by']),
+  );
   const [minCohort, setMinCohort] = useState('10');
   const [budget, setBudget] = useState('10');
   const [days, setDays] = useState('30');

@@ -10,16 +10,17 @@ import { bytesToHex, formatEther, parseEther, type Hex } from 'viem';
 import {
   chainQueryHash,
   confideAbi,
-  QueryKind,
+  kindsOf,
   QueryStatus,
   requestQuery,
+  QUERY_KINDS,
   type QueryKindName,
 } from '../../chain/confide';
 import { queryHash } from '../../query';
 import { AuditLog, useAuditLog } from '../hospital/AuditLog';
 import { box, errorText, WalletShell, type ChainCtx } from '../hospital/WalletShell';
 
-const KIND_NAMES = Object.keys(QueryKind) as QueryKindName[];
+const KIND_NAMES: readonly QueryKindName[] = QUERY_KINDS;
 
 export default function ResearcherView() {
   return <WalletShell title="Researcher">{(ctx) => <Researcher ctx={ctx} />}</WalletShell>;
@@ -107,9 +108,8 @@ function Researcher({ ctx }: { ctx: ChainCtx }) {
           {grants.map((g) => (
             <li key={g.datasetId} data-dataset={g.datasetId}>
               <code>{g.datasetId}</code> — {g.active ? 'active' : 'revoked'}, kinds{' '}
-              {KIND_NAMES.filter((k) => (g.kinds >> QueryKind[k]) & 1).join('/')}, min cohort{' '}
-              {g.minCohort}, {g.budget} queries left, expires{' '}
-              {new Date(Number(g.expiry) * 1000).toISOString()}
+              {kindsOf(g.kinds).join('/')}, min cohort {g.minCohort}, {g.budget} queries left,
+              expires {new Date(Number(g.expiry) * 1000).toISOString()}
             </li>
           ))}
         </ul>
@@ -142,7 +142,9 @@ function RequestQuery({
 }) {
   const [datasetId, setDatasetId] = useState<string>('');
   const [text, setText] = useState('SELECT COUNT(*) FROM ds WHERE age >= 60');
-  const [kind, setKind] = useState<QueryKindName>('count');
+  const [kinds, setKinds] = useState<Set<QueryKindName>>(
+    new Set<QueryKindName>(['count', 'filter']),
+  );
   const [fee, setFee] = useState('');
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
@@ -168,7 +170,7 @@ function RequestQuery({
       const r = await requestQuery(await ctx.wallet(), ctx.pub, ctx.cfg.confide, {
         datasetId: ds as Hex,
         queryHash: hash,
-        kind,
+        kinds: [...kinds],
         encKey,
         fee: value,
       });
@@ -193,20 +195,24 @@ function RequestQuery({
           ))}
         </select>
       </label>{' '}
-      <label>
-        Kind{' '}
-        <select
-          data-testid="q-kind"
-          value={kind}
-          onChange={(e) => setKind(e.target.value as QueryKindName)}
-        >
-          {KIND_NAMES.map((k) => (
-            <option key={k} value={k}>
-              {k}
-            </option>
-          ))}
-        </select>
-      </label>{' '}
+      <fieldset data-testid="q-kinds">
+        <legend>Query kinds this query uses (declared on chain; nodes refuse anything else)</legend>
+        {KIND_NAMES.map((k) => (
+          <label key={k} style={{ marginRight: 8 }}>
+            <input
+              type="checkbox"
+              checked={kinds.has(k)}
+              onChange={(e) => {
+                const next = new Set(kinds);
+                if (e.target.checked) next.add(k);
+                else next.delete(k);
+                setKinds(next);
+              }}
+            />{' '}
+            {k}
+          </label>
+        ))}
+      </fieldset>
       <label>
         Fee (ETH){' '}
         <input
