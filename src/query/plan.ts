@@ -9,11 +9,11 @@
  *  2. compare: every `lt` atom (x' < c, or a' < b') and `eq` atom (x' = c) in one batched call each.
  *  3. filter:  f = boolean combination of atoms (AND = product, OR = a + b − ab, NOT = 1 − a).
  *  4. groups:  one-hot vector per group value (`eq` atoms), m_g = f · Π one-hot (batched products).
- *  5. rowvecs: the per-row vectors aggregates need: 1, x', x'·y' (batched products), histogram
- *              bin indicators (differences of `lt` atoms, local).
- *  6. stats:   s[g][v] = Σ_i m_g[i] · v[i] — one batched dot product per (group, row vector).
- *  7. extrema: MIN/MAX by bitwise search, MSB first, vectorised over rows and batched over
- *              groups: `bits` rounds of (lt against a shared candidate, dot product, eq-zero).
+ *  5. rowvecs: the per-row vectors aggregates need: 1, x', histogram bin indicators (local),
+ *              and second moments x'·y' (never materialised: see 6).
+ *  6. stats:   s[g][v] = Σ_i m_g[i] · v[i] by batched dot products; Σ m·a'·b' = dot(m ⊙ a', b').
+ *  7. extrema: MIN/MAX from moments Σ m·x'^j for small ranges, else bitwise search (MSB first),
+ *              vectorised over rows and batched over groups.
  *  8. policy:  optional jointly generated noise on each released statistic; passed_g =
  *              [count_g ≥ minCohort] (and per histogram bin), and every released value of g is
  *              multiplied by passed_g inside MPC, so a suppressed group opens as zeros.
@@ -83,7 +83,7 @@ export interface Plan {
   ratios: number[];
   /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema, ratio pairs]. */
   perGroup: number;
-  /** Estimated rounds of communication (independent of rows). */
+  /** Rough estimate of rounds (independent of rows); benchmarks report the measured steps. */
   rounds: number;
   /** Counts of the whole-column secure operations, per row (multiply by rows for the totals). */
   cost: {
