@@ -15,4 +15,4 @@ it('every user-facing transaction uses < 200k gas (committees of 5 and 16)', asy
     expect(r.value, `${r.name} ${JSON.stringify(r)}`).toBeGreaterThan(20_000);
     expect(r.value, `${r.name} ${JSON.stringify(r)}`).toBeLessThan(Number(GAS_LIMIT_USER_TX));
   }
-});
+}, 180_000);

@@ -600,4 +600,4 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
   }
   await check('withdrawn');
   expect(await f.pub.getBalance({ address: f.address })).toBe(0n);
-});
+}, 240_000);
