@@ -353,11 +353,7 @@ export class Session {
     const bits = await this.randomBits(FIELD_BITS * N);
     const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
     // r = sum 2^i r_i
-    const pows = Array.from({ length: FIELD_BITS }, (_, i) => (1n << BigInt(i)) % P);
-    const r = this.linComb(
-      Array.from({ length: FIELD_BITS }, (_, i) => bit(i)),
-      pows,
-    );
+    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
     const c = await this.openMasked(this.add(x, r));
     // per-bit public c_i (as 0/1 vectors) and shared s_i = 1 - r_i (bits of ~r)
     const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
@@ -393,12 +389,28 @@ export class Session {
       l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
       l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
     }
-    const sLow = this.linComb(
-      Array.from({ length: k }, (_, i) => this.affine(bit(i), P - 1n, 1n)),
-      pows.slice(0, k),
+    // sum_{i<k} 2^i (1 - r_i) = (2^k - 1) - sum_{i<k} 2^i r_i
+    const sLow = this.affine(
+      this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i))),
+      P - 1n,
+      (1n << BigInt(k)) - 1n,
     );
     const res = this.addPublic(this.add(sLow, e), cLow);
     return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
+  }
+
+  /** sum_i 2^i · bits[i], by Horner with the small multiplier 2 (no full products). */
+  private binaryCompose(bits: readonly Shared[]): Shared {
+    return {
+      v: this.F.polyEval(
+        bits.map((b) => b.v),
+        2n,
+      ),
+      m: this.F.polyEval(
+        bits.map((b) => b.m),
+        2n,
+      ),
+    };
   }
 
   /** Combines (generate, propagate) leaves of several ranges into one (G, P) per range, batching each level. */
