@@ -56,3 +56,4 @@ export {
 } from './dp';
 export { runPlanInMemory, type InMemoryOptions, type InMemoryRun } from './simulate';
 export { sealShares, unsealShares, openSealedResult, MAX_SEALED_ELEMENTS } from './seal';
+export { prepareAnswer, answerQuery, openAnswer, type AnswerRequest } from './answer';

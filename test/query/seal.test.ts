@@ -3,11 +3,15 @@ import { x25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 import { runParties, toField, type Shared } from '../../src/mpc/index';
 import {
+  answerQuery,
   compileQueryText,
   evaluatePlain,
   finalize,
+  openAnswer,
   openSealedResult,
   planQuery,
+  prepareAnswer,
+  queryHash,
   runPlan,
   sealShares,
   unsealShares,
@@ -106,5 +110,65 @@ describe('sealed result shares', () => {
     expect(openSealedResult(boxes, requester.secretKey, hash, 1)).toEqual([7n, 9n]);
     // With 3 shares it is detected.
     expect(() => openSealedResult(boxes.slice(1), requester.secretKey, hash, 1)).toThrow();
+  });
+});
+
+describe('answerQuery / openAnswer (the node-side and requester-side calls)', () => {
+  const text = "SELECT COUNT(*), AVG(age) FROM p WHERE sex = 'F'";
+  const hash = queryHash(text).hash;
+  const age = Array.from({ length: 30 }, (_, i) => BigInt((i * 13) % 121));
+  const sex = Array.from({ length: 30 }, (_, i) => BigInt(i % 3 === 0 ? 1 : 0));
+
+  it('runs the authorised query and only the requester opens the answer', async () => {
+    const requester = x25519.keygen();
+    const policy = { minCohort: 5 };
+    const { results } = await runParties(3, { t: 1 }, async (s, p) => {
+      const v = p.self === 0 ? BigUint64Array.from([...age, ...sex].map(toField)) : undefined;
+      const all = await s.input(0, v, 60);
+      const columns = new Map<number, Shared>([
+        [0, s.slice(all, 0, 30)],
+        [1, s.slice(all, 30, 60)],
+      ]);
+      return answerQuery(s, {
+        text,
+        authorisedHash: hash,
+        schema: SCHEMA,
+        policy,
+        columns,
+        requesterPublicKey: requester.publicKey,
+      });
+    });
+    const boxes = results.map((r) => (r.ok ? r.value.box : new Uint8Array()));
+    const res = openAnswer(
+      { text, authorisedHash: hash, schema: SCHEMA, policy },
+      boxes.slice(1),
+      requester.secretKey,
+      1,
+    );
+    const f = age.filter((_, i) => sex[i] === 0n);
+    expect(res.rows[0]!.values[0]).toBe(f.length);
+    expect(res.rows[0]!.values[1] as number).toBeCloseTo(
+      f.reduce((a, b) => a + Number(b), 0) / f.length,
+      9,
+    );
+  });
+
+  it('refuses a text whose hash is not the authorised one, or a kind the policy forbids, before computing', () => {
+    expect(() =>
+      prepareAnswer({
+        text: "SELECT COUNT(*) FROM p WHERE sex = 'M'",
+        authorisedHash: hash,
+        schema: SCHEMA,
+        policy: { minCohort: 0 },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'POLICY_REFUSED' }));
+    expect(() =>
+      prepareAnswer({
+        text,
+        authorisedHash: hash,
+        schema: SCHEMA,
+        policy: { minCohort: 0, allowedKinds: ['count', 'filter'] },
+      }),
+    ).toThrow(/does not allow AVG/);
   });
 });
