@@ -7,7 +7,7 @@
  *   open as zeros whatever their size; jointly generated noise has the discrete Laplace law.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runParties, type Session, type Shared } from '../../src/mpc/index';
+import { HEADER_BYTES, runParties, toField, type Session, type Shared } from '../../src/mpc/index';
 import {
   compileQueryText,
   discreteLaplacePmf,
@@ -361,5 +361,51 @@ describe('COUNT(*) with one comparison (filter summed without forming it)', () =
     const policy: Policy = { minCohort: 0 };
     const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy, rngSeed: 3 });
     expect(run.opened).toEqual(evaluatePlain(plan, data, policy));
+  });
+});
+
+describe('a cheating party', () => {
+  it('a party that alters its messages mid-query makes the honest parties abort; nobody gets a wrong answer', async () => {
+    const plan = planQuery(
+      compileQueryText(
+        "SELECT COUNT(*), AVG(bmi) FROM patients WHERE age >= 40 AND sex = 'F'",
+        SCHEMA,
+      ),
+    );
+    const data = patients(30, 5);
+    const expected = evaluatePlain(plan, data, NONE);
+    let frames = 0;
+    const { results } = await runParties(
+      5,
+      {
+        t: 2,
+        rngSeed: 9,
+        // Party 4 adds 1 to the first field element of every frame after the dealing phase.
+        tamper: (from, _to, bytes) => {
+          if (from !== 4 || ++frames < 40 || bytes.length < HEADER_BYTES + 8) return bytes;
+          const out = Uint8Array.from(bytes);
+          out[HEADER_BYTES] = (out[HEADER_BYTES]! + 1) & 0xff;
+          return out;
+        },
+      },
+      async (s, p) => {
+        const len = 30 * plan.columns.length;
+        let values: BigUint64Array | undefined;
+        if (p.self === 0)
+          values = BigUint64Array.from(plan.columns.flatMap((c) => data[c.index]!.map(toField)));
+        const all = await s.input(0, values, len);
+        const cols = new Map<number, Shared>(
+          plan.columns.map((c, j) => [c.index, s.slice(all, j * 30, (j + 1) * 30)]),
+        );
+        return runPlan(s, plan, cols, { policy: NONE, output: { kind: 'all' } });
+      },
+    );
+    let aborted = 0;
+    results.forEach((r, i) => {
+      if (i === 4) return;
+      if (r.ok) expect(sameOpened(plan, r.value.opened!, expected)).toBe(true);
+      else aborted++;
+    });
+    expect(aborted).toBeGreaterThan(0);
   });
 });
