@@ -107,6 +107,11 @@ function flatten(e: BoolExpr): BoolExpr {
   return e;
 }
 
+/** Canonical text of one SELECT expression (used as the default column label). */
+export function canonicalValue(e: ValueExpr): string {
+  return value(e);
+}
+
 export function canonicalize(q: Query): string {
   const items = q.select.map(
     (it) => value(it.expr) + (it.alias !== undefined ? ` AS ${ident(it.alias)}` : ''),

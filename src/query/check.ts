@@ -13,7 +13,7 @@ import type {
   Query,
   ValueExpr,
 } from './ast';
-import { canonicalize, hashCanonical } from './canonical';
+import { canonicalValue, canonicalize, hashCanonical } from './canonical';
 import { QueryError, quoteForMessage, type Pos } from './errors';
 import { MAX_BINS, MAX_GROUP_COLUMNS, MAX_GROUPS, MAX_REGRESSORS } from './limits';
 import { parse } from './parser';
@@ -600,11 +600,7 @@ export function checkQuery(q: Query, schemaIn: DatasetSchema | ResolvedSchema): 
       );
     }
     return {
-      label:
-        it.alias ??
-        canonicalize({ select: [{ expr: it.expr, pos: it.pos }], from: q.from, groupBy: [] })
-          .slice(7)
-          .replace(/ FROM .*$/, ''),
+      label: it.alias ?? canonicalValue(it.expr),
       shape,
       expr,
     };

@@ -452,3 +452,33 @@ describe('canonical form and hash', () => {
     expect(hash).toBe(createHash('sha256').update(canonical, 'utf8').digest('hex'));
   });
 });
+
+describe('checked queries', () => {
+  it('labels are aliases or the canonical text of the item; kinds list what the policy sees', () => {
+    const q = compileQueryText(
+      'select count(*), avg(bmi) as m, sum(age)/count(*), sex from patients where age between 1 and 5 group by sex',
+      PATIENTS,
+    );
+    expect(q.items.map((i) => i.label)).toEqual(['COUNT(*)', 'm', 'SUM(age) / COUNT(*)', 'sex']);
+    expect(q.items.map((i) => i.shape)).toEqual(['scalar', 'scalar', 'scalar', 'key']);
+    expect(q.kinds).toEqual(['avg', 'count', 'filter', 'group_by', 'sum']);
+  });
+  it('comparisons are lowered exactly to stored integers (decimals between grid points, bounds folded)', () => {
+    const where = (w: string) =>
+      compileQueryText(`SELECT COUNT(*) FROM patients WHERE ${w}`, PATIENTS).where;
+    // bmi has scale 1: 30.25 lies between 302 and 303 (stored), so bmi > 30.25 ⟺ not (bmi < 303).
+    expect(where('bmi > 30.25')).toMatchObject({ kind: 'not', arg: { kind: 'lt', c: 303n } });
+    expect(where('bmi <= 30.25')).toMatchObject({ kind: 'lt', c: 303n });
+    expect(where('bmi = 30.25')).toEqual({ kind: 'const', value: false });
+    expect(where('age < 0')).toEqual({ kind: 'const', value: false });
+    expect(where('age <= 500')).toEqual({ kind: 'const', value: true });
+    expect(where("admitted >= DATE '2020-01-02'")).toMatchObject({
+      kind: 'not',
+      arg: { kind: 'lt', c: 18263n },
+    });
+    expect(where("region IN ('east')")).toMatchObject({
+      kind: 'or',
+      args: [{ kind: 'eq', c: 2n }],
+    });
+  });
+});
