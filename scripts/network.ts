@@ -186,8 +186,21 @@ async function main() {
     })();
     return stopping;
   };
-  process.on('SIGINT', () => void stop(130));
-  process.on('SIGTERM', () => void stop(143));
+  const onSignal = (code: number) => {
+    if (!stopping) return void stop(code);
+    // A second Ctrl-C while stopping: kill what is left by PID at once.
+    log('second signal: killing remaining children');
+    for (const pid of new Set([...browserPids, ...childPids()])) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    process.exit(code);
+  };
+  process.on('SIGINT', () => onSignal(130));
+  process.on('SIGTERM', () => onSignal(143));
 
   try {
     await assertPortFree(opts.anvilPort, 'anvil JSON-RPC', '--anvil-port');
