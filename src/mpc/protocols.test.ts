@@ -140,6 +140,20 @@ describe.each(CONFIGS)('protocols with n=%i t=%i', (n, t) => {
   });
 });
 
+describe('empty vectors', () => {
+  it('products, dots and comparisons of zero-length vectors are empty, and later steps still agree', async () => {
+    const { results } = await runParties(3, { t: 1, rngSeed: SEED }, async (s, p) => {
+      const e = await s.input(0, p.self === 0 ? new BigUint64Array(0) : undefined, 0);
+      const prod = await s.mul(e, e);
+      const lt = await s.ltConst(e, 5n);
+      const x = await s.input(1, p.self === 1 ? vecFrom([6, 7]) : undefined, 2);
+      const sq = await s.mul(x, x);
+      return { prod: prod.v.length, lt: lt.v.length, sq: Array.from(await s.open(sq)) };
+    });
+    for (const r of allOk(results, 'empty')) expect(r).toEqual({ prod: 0, lt: 0, sq: [36n, 49n] });
+  });
+});
+
 describe('rounds do not grow with the number of rows', () => {
   it('mul and lt use the same number of steps for 10 and 2000 elements', async () => {
     const steps = async (N: number) => {

@@ -966,6 +966,8 @@ export class Session {
     const pa = this.party;
     const F = this.F;
     const N = d.length;
+    // every party has the same length, so skipping the steps keeps the step ids in agreement
+    if (N === 0) return new BigUint64Array(0);
     this.counters.mulElements += N;
     const { rt, r2t } = await this.takeDoubles(N);
     F.sub(d, r2t, d); // d - r_2t, masked
