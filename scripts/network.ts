@@ -152,8 +152,9 @@ const log = (m: string) => console.log(`[network] ${m}`);
 
 type Closer = { what: string; close: () => Promise<void> };
 
-async function main() {
-  const opts = parseOptions(process.argv.slice(2));
+/** Brings the network up and keeps it running until SIGINT/SIGTERM (used by `npm start` too). */
+export async function main(argv: string[] = process.argv.slice(2)) {
+  const opts = parseOptions(argv);
   const t0 = Date.now();
   const closers: Closer[] = [];
   const browserPids = new Set<number>();
