@@ -28,5 +28,12 @@ export type { Transport } from './transport';
 export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from './memnet';
 export { Party, type PartyOptions, type Incident } from './runtime';
 export { prgKey, prgExpand } from './prg';
-export { Session, CMP_BITS, type Shared, type VerifyOptions, type OpenResult } from './session';
+export {
+  Session,
+  CMP_BITS,
+  MAX_CMP_BITS,
+  type Shared,
+  type VerifyOptions,
+  type OpenResult,
+} from './session';
 export { runParties, type RunOptions } from './simulate';

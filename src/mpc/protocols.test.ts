@@ -140,6 +140,57 @@ describe.each(CONFIGS)('protocols with n=%i t=%i', (n, t) => {
   });
 });
 
+describe.each([
+  [3, 1],
+  [5, 2],
+])('wide comparisons and division of shared values, n=%i t=%i', (n, t) => {
+  it(`lt on 50-bit values and floor(x / y) for shared x and y (seed ${SEED})`, async () => {
+    const r = seededRng(SEED + 9);
+    const word = () => {
+      const u = new Uint32Array(2);
+      r.fill(new Uint8Array(u.buffer));
+      return (BigInt(u[0]!) << 32n) | BigInt(u[1]!);
+    };
+    const wa = Array.from({ length: 12 }, () => word() % (1n << 50n));
+    const wb = wa.map((v, i) => (i % 3 === 0 ? v : i % 3 === 1 ? v + 1n : word() % (1n << 50n)));
+    const xs = Array.from({ length: 12 }, () => word() % (1n << 24n));
+    const ys = Array.from({ length: 12 }, () => 1n + (word() % ((1n << 12n) - 1n)));
+    xs[0] = 0n;
+    ys[1] = 1n;
+    xs[2] = (1n << 24n) - 1n;
+    ys[2] = 1n;
+    xs[3] = 5n;
+    ys[3] = (1n << 12n) - 1n;
+    xs[4] = 4095n * 77n;
+    ys[4] = 4095n;
+    const { results } = await runParties(n, { t, rngSeed: SEED }, async (s, p) => {
+      const a = await s.input(0, p.self === 0 ? vecFrom(wa) : undefined, wa.length);
+      const b = await s.input(1, p.self === 1 ? vecFrom(wb) : undefined, wb.length);
+      const x = await s.input(0, p.self === 0 ? vecFrom(xs) : undefined, xs.length);
+      const y = await s.input(1, p.self === 1 ? vecFrom(ys) : undefined, ys.length);
+      const lt = await s.lt(a, b, 50);
+      const { q, r: rem } = await s.div(x, y, 24, 12);
+      return s.open(s.concat([lt, q, rem]));
+    });
+    const o = expectAgree(allOk(results, `div n=${n}`), `div n=${n}`);
+    wa.forEach((v, i) => expect(o[i], `lt ${i}`).toBe(v < wb[i]! ? 1n : 0n));
+    xs.forEach((v, i) => {
+      expect(o[12 + i], `q ${v}/${ys[i]}`).toBe(v / ys[i]!);
+      expect(o[24 + i], `r ${v}/${ys[i]}`).toBe(v % ys[i]!);
+    });
+  });
+
+  it('refuses comparison widths beyond 59 bits and division bounds beyond 59', async () => {
+    const { results } = await runParties(n, { t }, async (s) => {
+      const z = s.constant(BigUint64Array.of(1n));
+      await expect(s.lt(z, z, 60)).rejects.toThrow(/bits must be in 1..59, got 60/);
+      await expect(s.div(z, z, 40, 20)).rejects.toThrow(/xBits \+ yBits <= 59/);
+      return true;
+    });
+    for (const r of results) expect(r.ok).toBe(true);
+  });
+});
+
 describe('empty vectors', () => {
   it('products, dots and comparisons of zero-length vectors are empty, and later steps still agree', async () => {
     const { results } = await runParties(3, { t: 1, rngSeed: SEED }, async (s, p) => {

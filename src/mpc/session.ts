@@ -38,8 +38,10 @@ export interface Shared {
   readonly m: Vec;
 }
 
-/** Largest bit length accepted by comparisons (values in [0, 2^32)). */
+/** Default bit length of comparisons (values in [0, 2^32)). */
 export const CMP_BITS = 32;
+/** Largest bit length a comparison accepts: a − b + 2^bits must stay below p < 2^61. */
+export const MAX_CMP_BITS = 59;
 /** Bits of the masks used by bit decomposition: p < 2^61. */
 const FIELD_BITS = 61;
 const INV2 = invRef(2n);
@@ -447,29 +449,74 @@ export class Session {
     return levels.map((l) => l[0]);
   }
 
-  /** [a < b] for a, b in [0, 2^32). */
-  async lt(a: Shared, b: Shared): Promise<Shared> {
-    return this.ltDiff(this.sub(a, b));
+  /** [a < b] for a, b in [0, 2^bits), bits <= 59 (default 32). */
+  async lt(a: Shared, b: Shared, bits = CMP_BITS): Promise<Shared> {
+    return this.ltDiff(this.sub(a, b), bits);
   }
 
-  /** [a < c] for public c (vector or scalar), a and c in [0, 2^32). */
-  async ltConst(a: Shared, c: bigint): Promise<Shared> {
-    return this.ltDiff(this.addConst(a, P - mod(c)));
+  /** [a < c] for a public c, a and c in [0, 2^bits). */
+  async ltConst(a: Shared, c: bigint, bits = CMP_BITS): Promise<Shared> {
+    return this.ltDiff(this.addConst(a, P - mod(c)), bits);
   }
 
-  /** [a > c] for public c. */
-  async gtConst(a: Shared, c: bigint): Promise<Shared> {
-    // a > c  <=>  c < a  <=>  c - a < 0
-    return this.ltDiff(this.addConst(this.neg(a), c));
+  /** [a > c] for a public c, a and c in [0, 2^bits). */
+  async gtConst(a: Shared, c: bigint, bits = CMP_BITS): Promise<Shared> {
+    // a > c  <=>  c - a < 0
+    return this.ltDiff(this.addConst(this.neg(a), c), bits);
   }
 
-  /** [d < 0] for d = a - b with a, b in [0, 2^32): 1 - bit 32 of d + 2^32. */
-  private async ltDiff(d: Shared): Promise<Shared> {
-    const k = CMP_BITS;
-    const shifted = this.addConst(d, 1n << BigInt(k)); // in [1, 2^33)
-    const low = await this.modPow2(shifted, k);
-    const bit = this.mulConst(this.sub(shifted, low), invRef(1n << BigInt(k)));
+  /**
+   * [d < 0] for d = a - b with a, b in [0, 2^bits): 1 - bit `bits` of d + 2^bits (which lies in
+   * [1, 2^(bits+1)), below p for bits <= 59). The cost does not depend on `bits`.
+   */
+  private async ltDiff(d: Shared, bits: number): Promise<Shared> {
+    if (!Number.isInteger(bits) || bits < 1 || bits > MAX_CMP_BITS) {
+      throw new MpcError(
+        'ERR_PARAM',
+        `comparison: bits must be in 1..${MAX_CMP_BITS}, got ${bits}`,
+      );
+    }
+    const shifted = this.addConst(d, 1n << BigInt(bits));
+    const low = await this.modPow2(shifted, bits);
+    const bit = this.mulConst(this.sub(shifted, low), invRef(1n << BigInt(bits)));
     return this.affine(bit, P - 1n, 1n);
+  }
+
+  /**
+   * Exact integer division of shared values: floor(x / y) for x in [0, 2^xBits) and y in
+   * [1, 2^yBits), xBits + yBits <= 59. Restoring long division, one quotient bit per step: the
+   * remainder is compared with y·2^i (one comparison and one product per bit, all elements in one
+   * batch), so it costs xBits comparisons and its rounds do not depend on the number of elements.
+   * For a fixed-point quotient with f fractional bits, pass x·2^f (and count f in xBits).
+   * Values outside the stated ranges give a wrong result, not an error (they are secret).
+   */
+  async div(x: Shared, y: Shared, xBits: number, yBits: number): Promise<{ q: Shared; r: Shared }> {
+    if (
+      !Number.isInteger(xBits) ||
+      !Number.isInteger(yBits) ||
+      xBits < 1 ||
+      yBits < 1 ||
+      xBits + yBits > MAX_CMP_BITS
+    ) {
+      throw new MpcError(
+        'ERR_PARAM',
+        `div: need integer xBits, yBits >= 1 with xBits + yBits <= ${MAX_CMP_BITS}, got ${xBits} and ${yBits}`,
+      );
+    }
+    if (x.v.length !== y.v.length)
+      throw new MpcError('ERR_PARAM', `div: length mismatch ${x.v.length} vs ${y.v.length}`);
+    const L = xBits + yBits;
+    let r = x;
+    let q = this.constant(new BigUint64Array(x.v.length));
+    for (let i = xBits - 1; i >= 0; i--) {
+      const shifted = this.mulConst(y, 1n << BigInt(i)); // y·2^i < 2^L
+      const below = await this.lt(r, shifted, L); // r < y·2^i
+      const take = this.affine(below, P - 1n, 1n); // r >= y·2^i
+      const [sub] = await this.mulMany([[take, shifted]]);
+      r = this.sub(r, sub!);
+      q = this.add(q, this.mulConst(take, 1n << BigInt(i)));
+    }
+    return { q, r };
   }
 
   /**
