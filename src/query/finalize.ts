@@ -153,6 +153,12 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
           if (plan.hideCount) {
             const vi = vecIndex.get(`col:${a.col.name}`)!;
             const at = layout.ratio(plan, g, plan.ratios.indexOf(vi));
+            if (plan.avgDiv) {
+              // [q, nonEmpty]: q = floor(Σx'·2^f / n), within 2^−f stored units below Σx'/n.
+              if (opened[at + 1] !== 1n) return null;
+              const avg = Number(opened[at]!) / 2 ** plan.avgDiv.fracBits;
+              return (avg + Number(a.col.lo)) / unit(a.col);
+            }
             const rs = opened[at]!;
             const rn = opened[at + 1]!;
             if (rn === 0n) return null;

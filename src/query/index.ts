@@ -28,7 +28,15 @@ export {
   type Pred,
   type AggSpec,
 } from './check';
-export { planQuery, layout, type Plan, type BoolIR, type RowVec } from './plan';
+export {
+  planQuery,
+  layout,
+  AVG_FRAC_BITS,
+  AVG_MIN_FRAC_BITS,
+  type Plan,
+  type BoolIR,
+  type RowVec,
+} from './plan';
 export {
   enforcePolicy,
   validatePolicy,

@@ -10,9 +10,11 @@
  * the number of rows (see test/query/mpc.test.ts, which counts them).
  *
  * Output: the vector described by `layout` (plan.ts) — per group the passed bit, the masked
- * statistics, the masked histogram bin bits and the masked extrema. It is opened after the engine's
- * `verify()` to the requester only (`openTo`), or its verified shares are returned for encryption
- * to an external requester's key.
+ * statistics, the masked histogram bin bits and the masked extrema; in AVG-only queries the
+ * statistics open as zeros and each AVG as its fixed-point quotient computed inside MPC by the
+ * engine's exact division (or, for columns too wide for it, a randomised ratio pair). It is opened
+ * after the engine's `verify()` to the requester only (`openTo`), or its verified shares are
+ * returned for encryption to an external requester's key.
  */
 import { P, type Session, type Shared } from '../mpc/index';
 import { jointDiscreteLaplace } from './dp';
@@ -640,11 +642,12 @@ export async function runPlan(
         s.concat(plan.extrema.map((_, ei) => ext[ei]![g]!)),
       ]);
   }
-  // AVG-only queries (plan.hideCount): counts and sums stay shared; each AVG opens
+  // AVG-only queries (plan.hideCount) on columns too wide for the division (no plan.avgDiv):
+  // counts and sums stay shared; each AVG opens
   // (r·passed·Σx', r·passed·n) with a fresh random r, which fixes only the fraction Σx'/n.
   const R = plan.ratios.length;
   let rp: Shared | undefined;
-  if (R) {
+  if (R && !plan.avgDiv) {
     const r = await s.random(G * R);
     [rp] = await s.mulMany([
       [r, s.concat(Array.from({ length: G }, (_, g) => broadcast(passed[g]!, R)))],
@@ -656,6 +659,10 @@ export async function runPlan(
     }
   }
   const masked = await s.mulMany(pairs);
+  // AVG-only queries with division (plan.avgDiv): q = floor(Σx'·2^f / n) inside MPC, one batched
+  // division over all groups and AVG columns; each AVG opens [ok·q, ok] with ok = passed·[n ≥ 1].
+  let divOut: { q: Shared; ok: Shared } | undefined;
+  if (R && plan.avgDiv) divOut = await avgByDivision(s, plan, noisy, passed, opts.policy);
   const out: Shared[] = [];
   const zeros = s.constant(new BigUint64Array(V));
   const perG = plan.extrema.length ? 2 : 1;
@@ -663,7 +670,13 @@ export async function runPlan(
     const stat = masked[g * perG]!;
     out.push(passed[g]!, plan.hideCount ? zeros : stat, ...binPassed[g]!);
     if (plan.extrema.length) out.push(masked[g * perG + 1]!);
-    if (R) {
+    if (divOut) {
+      for (let j = 0; j < R; j++)
+        out.push(
+          s.slice(divOut.q, g * R + j, g * R + j + 1),
+          s.slice(divOut.ok, g * R + j, g * R + j + 1),
+        );
+    } else if (R) {
       const both = masked[G * perG + g]!; // [r_j·S_j for j < R, r_j·n for j < R]
       for (let j = 0; j < R; j++)
         out.push(s.slice(both, j, j + 1), s.slice(both, R + j, R + j + 1));
@@ -685,4 +698,80 @@ export async function runPlan(
       await s.verify();
       return { opened: null, shares: BigUint64Array.from(output.v) };
   }
+}
+
+/**
+ * The AVGs of an AVG-only query as fixed-point quotients computed inside MPC: for group g and AVG
+ * column j, q = floor(S·2^f / n) with S = Σx' and n the group's count (noisy when the policy adds
+ * noise), and ok = passed·[n ≥ 1]. Where ok = 0 the division runs on (0, 1) and q = 0, so an empty
+ * or suppressed group opens [0, 0] whatever its size. With noise, S is clamped to [0, rows·(hi − lo)]
+ * and n to at most rows first (post-processing of the noisy statistics, so the guarantee stands),
+ * which keeps the operands inside the division's ranges. One batched division for everything.
+ */
+async function avgByDivision(
+  s: Session,
+  plan: Plan,
+  noisy: readonly Shared[],
+  passed: readonly Shared[],
+  policy: Policy,
+): Promise<{ q: Shared; ok: Shared }> {
+  const { fracBits, xBits, yBits } = plan.avgDiv!;
+  const G = plan.groupKeys.length;
+  const R = plan.ratios.length;
+  const cells = G * R;
+  const fill = (vs: bigint[]) => s.constant(BigUint64Array.from(vs.map(mod)));
+  let sums = s.concat(
+    Array.from({ length: G }, (_, g) =>
+      s.concat(plan.ratios.map((vi) => s.slice(noisy[g]!, vi, vi + 1))),
+    ),
+  );
+  let counts = s.concat(
+    Array.from({ length: G }, (_, g) => broadcast(s.slice(noisy[g]!, 0, 1), R)),
+  );
+  let ok = s.concat(Array.from({ length: G }, (_, g) => broadcast(passed[g]!, R)));
+  const rows = BigInt(Math.max(1, plan.checked.schema.rows));
+  const bounds = Array.from({ length: G }, () =>
+    plan.ratios.map((vi) => {
+      const v = plan.rowVecs[vi]!;
+      if (v.kind !== 'col') throw new Error('runPlan: internal error (AVG column)');
+      return rows * (v.col.hi - v.col.lo);
+    }),
+  ).flat();
+  // Signed values (noise) are compared with an offset: |noise| < 2^30 < CMP_OFFSET.
+  const off = (x: Shared) => s.addConst(x, CMP_OFFSET);
+  const W = 59;
+  if (policy.noise || BigInt(policy.minCohort) < 1n) {
+    // One batched comparison: [n < 1], and with noise [S < 0], [S > bound], [n > rows].
+    const as: Shared[] = [off(counts)];
+    const bs: Shared[] = [fill(Array.from({ length: cells }, () => CMP_OFFSET + 1n))];
+    if (policy.noise) {
+      as.push(fill(Array.from({ length: cells }, () => CMP_OFFSET)));
+      bs.push(off(sums));
+      as.push(fill(bounds.map((b) => b + CMP_OFFSET)));
+      bs.push(off(sums));
+      as.push(fill(Array.from({ length: cells }, () => rows + CMP_OFFSET)));
+      bs.push(off(counts));
+    }
+    const c = await s.lt(s.concat(as), s.concat(bs), W);
+    const part = (i: number) => s.slice(c, i * cells, (i + 1) * cells);
+    // lt(a, b) = [a < b]: part 0 = [n < 1]; with noise, part 1 = pos = [S > 0],
+    // part 2 = over = [S > bound], part 3 = big = [n > rows].
+    const pairs: [Shared, Shared][] = [[ok, s.affine(part(0), P - 1n, 1n)]];
+    if (policy.noise) pairs.push([part(1), sums], [part(2), sums], [part(3), counts]);
+    const prods = await s.mulMany(pairs);
+    ok = prods[0]!;
+    if (policy.noise) {
+      // S_c = pos·S − over·S + over·bound (over implies pos); n_c = n − big·n + big·rows.
+      sums = s.add(s.sub(prods[1]!, prods[2]!), s.mulPublic(part(2), BigUint64Array.from(bounds)));
+      counts = s.add(s.sub(counts, prods[3]!), s.mulConst(part(3), rows));
+    }
+  }
+  const [xs, okn] = await s.mulMany([
+    [ok, sums],
+    [ok, counts],
+  ]);
+  const x = s.mulConst(xs!, 1n << BigInt(fracBits));
+  const y = s.addConst(s.sub(okn!, ok), 1n); // n where ok, 1 elsewhere
+  const { q } = await s.div(x, y, xBits, yBits);
+  return { q, ok };
 }

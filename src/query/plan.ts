@@ -74,13 +74,22 @@ export interface Plan {
   extrema: Extremum[];
   /**
    * True when every SELECT item is an AVG (or arithmetic on AVGs): then neither the counts nor the
-   * sums are opened. Each AVG opens only the pair (r·Σx', r·n) for a fresh shared random r, which
-   * determines the fraction Σx'/n — the answer — and nothing else (the requester recovers it by
+   * sums are opened. With `avgDiv` (the usual case) each AVG opens only its fixed-point quotient;
+   * otherwise (columns too wide for the division) only the pair (r·Σx', r·n) for a fresh shared
+   * random r, which determines the fraction Σx'/n and nothing else (the requester recovers it by
    * rational reconstruction; the bounds 2·rows²·range < p are checked here).
    */
   hideCount: boolean;
   /** Row-vector indices (kind 'col') of the AVG columns with a ratio pair, when hideCount. */
   ratios: number[];
+  /**
+   * Set when hideCount holds and every AVG column fits the engine's exact division: each AVG is
+   * then computed inside MPC as the fixed-point quotient q = floor(Σx'·2^fracBits / n) and the
+   * requester learns only q and whether the group is non-empty (its two ratio slots open as
+   * [q, nonEmpty]). Unset with hideCount: the rational-reconstruction pair (r·Σx', r·n) is opened
+   * instead (columns too wide for the division's 59-bit budget).
+   */
+  avgDiv?: { fracBits: number; xBits: number; yBits: number };
   /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema, ratio pairs]. */
   perGroup: number;
   /** Rough estimate of rounds (independent of rows); benchmarks report the measured steps. */
@@ -96,6 +105,19 @@ export interface Plan {
 }
 
 const keyOf = (c: ResolvedColumn) => c.name;
+
+/**
+ * Fractional bits f of an AVG computed by division inside MPC (AVG-only queries): the opened
+ * quotient is floor(Σx'·2^f / n), so the answer is below the exact average by less than 2^−f
+ * stored units (2^−f / 10^scale in the column's units), never above it. f = 16 unless the
+ * division's budget (bits(rows·range) + f + bits(rows) ≤ 59) forces fewer; below
+ * AVG_MIN_FRAC_BITS the planner falls back to the exact ratio pair. The plan states f
+ * (`plan.avgDiv.fracBits`).
+ */
+export const AVG_FRAC_BITS = 16;
+export const AVG_MIN_FRAC_BITS = 8;
+/** Budget of the engine's division: xBits + yBits ≤ 59. */
+const MAX_DIV_BITS = 59;
 
 export function planQuery(q: CheckedQuery): Plan {
   const ltAtoms: LtAtom[] = [];
@@ -312,14 +334,29 @@ export function planQuery(q: CheckedQuery): Plan {
     .map((v, i) => ({ v, i }))
     .filter(({ v }) => v.kind === 'col')
     .map(({ v, i }) => ({ col: (v as { col: ResolvedColumn }).col, i }));
+  const avgOnly =
+    q.items.some((it) => it.expr.kind !== 'groupKey') && q.items.every((it) => onlyAvg(it.expr));
+  // Division inside MPC: x = Σx'·2^f < 2^xBits (Σx' ≤ rows·(hi − lo)), y = n in [1, 2^yBits).
+  const bitLength = (v: bigint) => (v > 0n ? v.toString(2).length : 0);
+  // Fractional bits: AVG_FRAC_BITS, fewer (down to AVG_MIN_FRAC_BITS) when the budget is tight.
+  const sumBits = Math.max(
+    1,
+    ...avgCols.map(({ col }) => bitLength(rowsBound * (col.hi - col.lo))),
+  );
+  const divY = Math.max(1, bitLength(rowsBound));
+  const fracBits = Math.min(AVG_FRAC_BITS, MAX_DIV_BITS - sumBits - divY);
+  const avgDiv =
+    avgOnly && fracBits >= AVG_MIN_FRAC_BITS
+      ? { fracBits, xBits: sumBits + fracBits, yBits: divY }
+      : undefined;
   const hideCount =
-    q.items.some((it) => it.expr.kind !== 'groupKey') &&
-    q.items.every((it) => onlyAvg(it.expr)) &&
-    // rational reconstruction of Σx'/n needs 2·A·B < p with A = rows·range (+ noise), B = rows (+ noise)
-    avgCols.every(
-      ({ col }) =>
-        2n * (rowsBound * (col.hi - col.lo + 1n) + (1n << 24n)) * (rowsBound + (1n << 24n)) < P61,
-    );
+    avgOnly &&
+    (avgDiv !== undefined ||
+      // rational reconstruction of Σx'/n needs 2·A·B < p with A = rows·range (+ noise), B = rows (+ noise)
+      avgCols.every(
+        ({ col }) =>
+          2n * (rowsBound * (col.hi - col.lo + 1n) + (1n << 24n)) * (rowsBound + (1n << 24n)) < P61,
+      ));
   const ratios = hideCount ? avgCols.map(({ i }) => i) : [];
   const perGroup = 1 + rowVecs.length + bins + extrema.length + 2 * ratios.length;
   const G = groupKeys.length;
@@ -342,6 +379,7 @@ export function planQuery(q: CheckedQuery): Plan {
     1 + // dot products
     extremaBits * (R_CMP + 2) +
     R_CMP + // cohort comparison
+    (avgDiv ? avgDiv.xBits * (R_CMP + 1) + 2 : 0) + // AVG division (restoring, one bit per step)
     1 + // masking
     2; // verify + open
   const cost = {
@@ -367,6 +405,7 @@ export function planQuery(q: CheckedQuery): Plan {
     extrema,
     hideCount,
     ratios,
+    ...(avgDiv ? { avgDiv } : {}),
     perGroup,
     rounds,
     cost,
@@ -394,7 +433,7 @@ export const layout = {
     g * p.perGroup + 1 + p.rowVecs.length + binOrdinal,
   extremum: (p: Plan, g: number, e: number) =>
     g * p.perGroup + 1 + p.rowVecs.length + p.rowVecs.filter((v) => v.kind === 'bin').length + e,
-  /** Ratio pair r of group g: [r·Σx', r·n] at this index and the next. */
+  /** Ratio pair r of group g: [r·Σx', r·n] (or [q, nonEmpty] with avgDiv) at this index and the next. */
   ratio: (p: Plan, g: number, r: number) =>
     g * p.perGroup +
     1 +

@@ -152,8 +152,26 @@ export function evaluatePlain(
       // Counts and sums stay hidden; each AVG releases (r·Σx', r·n) — here with r = 1.
       plan.rowVecs.forEach((_, i) => (out[layout.stat(plan, g, i)] = 0n));
       plan.ratios.forEach((vi, r) => {
-        out[layout.ratio(plan, g, r)] = mod(passed * noisy[vi]!);
-        out[layout.ratio(plan, g, r) + 1] = mod(passed * noisy[0]!);
+        const at = layout.ratio(plan, g, r);
+        if (plan.avgDiv) {
+          // [q, ok]: q = floor(S·2^f / n) where ok = passed·[n ≥ 1], else [0, 0]; with noise the
+          // sum is clamped to [0, rows·(hi − lo)] and the count to at most rows first.
+          const v = plan.rowVecs[vi]!;
+          const rows = BigInt(Math.max(1, plan.checked.schema.rows));
+          const bound = v.kind === 'col' ? rows * (v.col.hi - v.col.lo) : 0n;
+          const ok = passed === 1n && noisy[0]! >= 1n;
+          let S = noisy[vi]!;
+          let cnt = noisy[0]!;
+          if (policy.noise) {
+            S = S < 0n ? 0n : S > bound ? bound : S;
+            if (cnt > rows) cnt = rows;
+          }
+          out[at] = ok ? (S << BigInt(plan.avgDiv.fracBits)) / cnt : 0n;
+          out[at + 1] = ok ? 1n : 0n;
+        } else {
+          out[at] = mod(passed * noisy[vi]!);
+          out[at + 1] = mod(passed * noisy[0]!);
+        }
       });
     }
     plan.extrema.forEach((e, j) => {
@@ -177,7 +195,8 @@ export function evaluatePlain(
 export function sameOpened(plan: Plan, a: readonly bigint[], b: readonly bigint[]): boolean {
   if (a.length !== b.length) return false;
   const ratioAt = new Set<number>();
-  for (let g = 0; g < plan.groupKeys.length; g++) {
+  // With division the AVG slots carry no random factor: compared exactly.
+  for (let g = 0; g < plan.groupKeys.length && !plan.avgDiv; g++) {
     plan.ratios.forEach((_, r) => ratioAt.add(layout.ratio(plan, g, r)));
   }
   for (let i = 0; i < a.length; i++) {

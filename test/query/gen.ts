@@ -182,7 +182,14 @@ function predicate(r: Rng, cols: readonly ColumnSchema[], depth: number): [strin
 }
 
 export type Item =
-  | { kind: 'simple'; ours: string; sql: string; exact: boolean }
+  | {
+      kind: 'simple';
+      ours: string;
+      sql: string;
+      exact: boolean;
+      /** AVG(col) times `factor`: with division inside MPC, within factor·2^−f / 10^scale. */
+      avg?: { col: string; factor: number };
+    }
   | { kind: 'var' | 'stddev'; col: string }
   | { kind: 'corr'; a: string; b: string }
   | { kind: 'regress'; y: string; xs: string[] }
@@ -219,7 +226,13 @@ export function randomQuery(r: Rng, ds: Dataset): GenQuery {
     else if (roll < 0.24)
       items.push({ kind: 'simple', ours: `SUM(${x})`, sql: `SUM(${x})`, exact: isInt(x) });
     else if (roll < 0.34)
-      items.push({ kind: 'simple', ours: `AVG(${x})`, sql: `AVG(${x})`, exact: false });
+      items.push({
+        kind: 'simple',
+        ours: `AVG(${x})`,
+        sql: `AVG(${x})`,
+        exact: false,
+        avg: { col: x, factor: 1 },
+      });
     else if (roll < 0.42) {
       const fn = pick(r, ['MIN', 'MAX']);
       if (dates.length && r() < 0.3)
@@ -262,6 +275,7 @@ export function randomQuery(r: Rng, ds: Dataset): GenQuery {
           ours: `(AVG(${y}) - 2.5) * -2`,
           sql: `(AVG(${y}) - 2.5) * -2`,
           exact: false,
+          avg: { col: y, factor: 2 },
         });
     } else if (groupBy.length) items.push({ kind: 'key', col: pick(r, groupBy) });
     else items.push({ kind: 'simple', ours: 'count(*) + 1', sql: 'COUNT(*) + 1', exact: true });
@@ -285,6 +299,61 @@ export function randomQuery(r: Rng, ds: Dataset): GenQuery {
         return it.col;
     }
   };
+  let text = `SELECT ${items.map(render).join(', ')} FROM ${ds.schema.name}`;
+  if (where) text += ` WHERE ${where[0]}`;
+  if (groupBy.length) text += ` GROUP BY ${groupBy.join(', ')}`;
+  return { text, where: where?.[1], groupBy, items };
+}
+
+/**
+ * A random AVG-only query (AVGs, arithmetic on them and group keys): its counts and sums stay
+ * hidden, and each AVG is computed by division inside MPC.
+ */
+export function randomAvgQuery(r: Rng, ds: Dataset): GenQuery {
+  const cols = ds.schema.columns;
+  const nums = cols.filter((c) => c.type.kind === 'integer' || c.type.kind === 'decimal');
+  const cats = cols.filter((c) => c.type.kind === 'category');
+  const groupBy: string[] = [];
+  if (r() < 0.6) {
+    groupBy.push(pick(r, cats).name);
+    const other = cats.filter((c) => !groupBy.includes(c.name));
+    if (r() < 0.3 && other.length) groupBy.push(pick(r, other).name);
+  }
+  const items: Item[] = [];
+  const k = int(r, 1, 3);
+  for (let i = 0; i < k; i++) {
+    const x = pick(r, nums).name;
+    const roll = r();
+    if (roll < 0.6)
+      items.push({
+        kind: 'simple',
+        ours: `AVG(${x})`,
+        sql: `AVG(${x})`,
+        exact: false,
+        avg: { col: x, factor: 1 },
+      });
+    else if (roll < 0.85 || !groupBy.length)
+      items.push({
+        kind: 'simple',
+        ours: `(AVG(${x}) - 2.5) * -2`,
+        sql: `(AVG(${x}) - 2.5) * -2`,
+        exact: false,
+        avg: { col: x, factor: 2 },
+      });
+    else items.push({ kind: 'key', col: pick(r, groupBy) });
+  }
+  if (!items.some((it) => it.kind === 'simple')) {
+    const x = pick(r, nums).name;
+    items.push({
+      kind: 'simple',
+      ours: `AVG(${x})`,
+      sql: `AVG(${x})`,
+      exact: false,
+      avg: { col: x, factor: 1 },
+    });
+  }
+  const where = r() < 0.8 ? predicate(r, cols, 2) : undefined;
+  const render = (it: Item) => (it.kind === 'simple' ? it.ours : it.kind === 'key' ? it.col : '');
   let text = `SELECT ${items.map(render).join(', ')} FROM ${ds.schema.name}`;
   if (where) text += ` WHERE ${where[0]}`;
   if (groupBy.length) text += ` GROUP BY ${groupBy.join(', ')}`;

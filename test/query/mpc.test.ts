@@ -9,9 +9,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEADER_BYTES, runParties, toField, type Session, type Shared } from '../../src/mpc/index';
 import {
+  AVG_FRAC_BITS,
   compileQueryText,
   discreteLaplacePmf,
   evaluatePlain,
+  finalize,
   jointDiscreteLaplace,
   layout,
   planQuery,
@@ -56,7 +58,7 @@ describe(`MPC programs vs plaintext plan and SQLite (seed ${SEED})`, () => {
           expect(sameOpened(plan, run.opened, evaluatePlain(plan, ds.stored, NONE)), g.text).toBe(
             true,
           );
-          compareWithSqlite(db, ds, g, run.result);
+          compareWithSqlite(db, ds, g, run.result, plan.avgDiv?.fracBits);
           done++;
         }
       } finally {
@@ -116,6 +118,7 @@ describe('rounds do not depend on the number of rows', () => {
     "SELECT COUNT(*), AVG(bmi) FROM patients WHERE age >= 60 AND sex = 'F' GROUP BY region",
     "SELECT VAR(bmi), CORR(age, bmi), HISTOGRAM(age, 0, 120, 6) FROM patients WHERE age BETWEEN 30 AND 70 OR region IN ('north', 'east')",
     'SELECT MAX(age), MIN(bmi) FROM patients GROUP BY sex',
+    'SELECT AVG(bmi), AVG(age) FROM patients WHERE age > 30 GROUP BY region',
   ])('%s', async (text) => {
     const plan = planQuery(compileQueryText(text, SCHEMA));
     const steps: number[] = [];
@@ -209,21 +212,21 @@ describe('policy', () => {
 });
 
 describe('AVG-only queries open the averages, not the counts or sums', () => {
-  it('each group opens (r·Σx, r·n) for a fresh r: the same averages, never the same bytes, counts hidden', async () => {
+  it('each group opens only [q, nonEmpty] with q = floor(Σx·2^16 / n) computed inside MPC', async () => {
     const text = 'SELECT AVG(bmi), AVG(age) * 2 FROM patients WHERE age > 20 GROUP BY sex';
     const plan = planQuery(compileQueryText(text, SCHEMA));
     expect(plan.hideCount).toBe(true);
+    expect(plan.avgDiv?.fracBits).toBe(AVG_FRAC_BITS);
     const data = patients(40, 11);
     const policy: Policy = { minCohort: 2 };
     const expected = evaluatePlain(plan, data, policy);
     const a = await runPlanInMemory(plan, data, { n: 3, t: 1, policy });
-    const b = await runPlanInMemory(plan, data, { n: 3, t: 1, policy });
-    expect(sameOpened(plan, a.opened, expected)).toBe(true);
-    expect(sameOpened(plan, b.opened, expected)).toBe(true);
-    expect(a.opened).not.toEqual(b.opened);
+    // no random factor any more: the opened vector is exactly the plaintext one
+    expect(a.opened).toEqual(expected);
     for (let g = 0; g < plan.groupKeys.length; g++) {
-      // statistics slots (count, Σx') are zero: only the passed bit and the ratio pairs carry data
+      // statistics slots (count, Σx') are zero: only the passed bit and the [q, nonEmpty] pairs carry data
       plan.rowVecs.forEach((_, v) => expect(a.opened[layout.stat(plan, g, v)]).toBe(0n));
+      plan.ratios.forEach((_, r) => expect(a.opened[layout.ratio(plan, g, r) + 1]).toBe(1n));
     }
     // the answers agree with the plaintext computation
     const rows = (sex: bigint) =>
@@ -234,9 +237,125 @@ describe('AVG-only queries open the averages, not the counts or sums', () => {
       const rs = rows(BigInt(g));
       const avgBmi = rs.reduce((t, r) => t + Number(r.bmi), 0) / rs.length / 10;
       const avgAge2 = (rs.reduce((t, r) => t + Number(r.age), 0) / rs.length) * 2;
-      expect(row.values[0] as number).toBeCloseTo(avgBmi, 9);
-      expect(row.values[1] as number).toBeCloseTo(avgAge2, 9);
+      // q = floor(Σx'·2^16 / n): at most 2^−16 stored units below the exact average (bmi: scale 1)
+      const bmi = row.values[0] as number;
+      const age2 = row.values[1] as number;
+      expect(bmi).toBeLessThanOrEqual(avgBmi + 1e-12);
+      expect(avgBmi - bmi).toBeLessThan(2 ** -AVG_FRAC_BITS / 10 + 1e-12);
+      expect(age2).toBeLessThanOrEqual(avgAge2 + 1e-12);
+      expect(avgAge2 - age2).toBeLessThan(2 * 2 ** -AVG_FRAC_BITS + 1e-12);
     });
+  });
+
+  it('two datasets with different counts and sums but equal averages open identical vectors', async () => {
+    const plan = planQuery(
+      compileQueryText('SELECT AVG(bmi), AVG(age) FROM patients GROUP BY sex', SCHEMA),
+    );
+    expect(plan.avgDiv).toBeDefined();
+    // F: 3 rows vs 6 rows (each duplicated); M: 4 rows vs 2 rows, same averages per group.
+    const a: bigint[][] = [
+      [30, 40, 50, 20, 22, 60, 62],
+      [200, 300, 401, 250, 251, 350, 349],
+      [0, 0, 0, 1, 1, 1, 1],
+      [0, 1, 2, 3, 0, 1, 2],
+    ].map((c) => c.map(BigInt));
+    const b: bigint[][] = [
+      [30, 40, 50, 30, 40, 50, 41, 41],
+      [200, 300, 401, 200, 300, 401, 300, 300],
+      [0, 0, 0, 0, 0, 0, 1, 1],
+      [3, 3, 3, 3, 3, 3, 3, 3],
+    ].map((c) => c.map(BigInt));
+    const policy: Policy = { minCohort: 2 };
+    const ra = await runPlanInMemory(plan, a, { n: 3, t: 1, policy });
+    const rb = await runPlanInMemory(plan, b, { n: 3, t: 1, policy });
+    expect(ra.opened).toEqual(rb.opened);
+    expect(ra.result.rows.map((r) => r.values)).toEqual(rb.result.rows.map((r) => r.values));
+    // the same data under COUNT does differ (sanity check of the datasets)
+    const countPlan = planQuery(
+      compileQueryText('SELECT COUNT(*), AVG(bmi) FROM patients GROUP BY sex', SCHEMA),
+    );
+    expect(countPlan.avgDiv).toBeUndefined();
+    expect(evaluatePlain(countPlan, a, policy)).not.toEqual(evaluatePlain(countPlan, b, policy));
+  });
+
+  it('empty and suppressed groups keep their semantics: null, opened as [0, 0] whatever the size', async () => {
+    const plan = planQuery(
+      compileQueryText('SELECT AVG(bmi) FROM patients GROUP BY region', SCHEMA),
+    );
+    // region sizes 0, 1, 4, 6
+    const regions = [1, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3];
+    const data = patients(regions.length, 5, (i) => regions[i]!);
+    for (const policy of [NONE, { minCohort: 5 }] as Policy[]) {
+      const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy });
+      expect(run.opened).toEqual(evaluatePlain(plan, data, policy));
+      const at = (g: number) => layout.ratio(plan, g, 0);
+      if (policy.minCohort === 0) {
+        // empty group: not suppressed (no cohort rule), AVG null as in SQL
+        expect(run.result.rows[0]!.suppressed).toBe(false);
+        expect(run.result.rows[0]!.values).toEqual([null]);
+        expect([run.opened[at(0)], run.opened[at(0) + 1]]).toEqual([0n, 0n]);
+        expect(run.result.rows.slice(1).every((r) => typeof r.values[0] === 'number')).toBe(true);
+      } else {
+        // sizes 0, 1 and 4 are suppressed and open identical slices
+        const slice = (g: number) => run.opened.slice(g * plan.perGroup, (g + 1) * plan.perGroup);
+        expect(run.result.rows.map((r) => r.suppressed)).toEqual([true, true, true, false]);
+        expect(slice(1)).toEqual(slice(0));
+        expect(slice(2)).toEqual(slice(0));
+        expect(slice(0).every((v) => v === 0n)).toBe(true);
+      }
+    }
+  });
+
+  it('columns too wide for the division keep the rational-reconstruction pair (r·Σx, r·n)', async () => {
+    // bits(rows·range) + f + bits(rows) = 35 + f + 20 > 59 for f ≥ AVG_MIN_FRAC_BITS
+    const schema = {
+      name: 'w',
+      rows: 1_000_000,
+      columns: [{ name: 'big', type: { kind: 'integer', min: 0, max: 20_000 } }],
+    } as const;
+    const plan = planQuery(compileQueryText('SELECT AVG(big) FROM w', schema));
+    expect(plan.hideCount).toBe(true);
+    expect(plan.avgDiv).toBeUndefined();
+    const data = [[5n, 19_000n, 7n]];
+    const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy: NONE });
+    expect(sameOpened(plan, run.opened, evaluatePlain(plan, data, NONE))).toBe(true);
+    expect(run.result.rows[0]!.values[0]).toBeCloseTo((5 + 19_000 + 7) / 3, 9);
+  });
+
+  it('a tight budget lowers the stated precision (fewer fractional bits), not the privacy', () => {
+    const schema = {
+      name: 'w',
+      rows: 1_000_000,
+      columns: [{ name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } }],
+    } as const;
+    // bits(10^6·600) = 30, bits(10^6) = 20: f = 59 − 50 = 9
+    const plan = planQuery(compileQueryText('SELECT AVG(bmi) FROM w', schema));
+    expect(plan.avgDiv).toEqual({ fracBits: 9, xBits: 39, yBits: 20 });
+    const data = [[100n, 101n, 103n]];
+    const opened = evaluatePlain(plan, data, NONE);
+    // shifted values 0, 1, 3: q = floor(4·2^9 / 3)
+    expect(opened[layout.ratio(plan, 0, 0)]).toBe((4n << 9n) / 3n);
+    const avg = finalize(plan, opened).rows[0]!.values[0] as number;
+    expect(avg).toBeLessThanOrEqual(304 / 30);
+    expect(304 / 30 - avg).toBeLessThan(2 ** -9 / 10);
+  });
+
+  it('with DP noise the AVG is the clamped noisy quotient, computed and opened the same way', async () => {
+    const plan = planQuery(compileQueryText('SELECT AVG(age) FROM patients', SCHEMA));
+    const data = patients(60, 8);
+    const truth = data[0]!.reduce((t, x) => t + Number(x), 0) / 60;
+    const policy: Policy = { minCohort: 0, noise: { mechanism: 'laplace', epsilon: 1 } };
+    const got: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy });
+      plan.rowVecs.forEach((_, v) => expect(run.opened[layout.stat(plan, 0, v)]).toBe(0n));
+      got.push(run.result.rows[0]!.values[0] as number);
+    }
+    for (const v of got) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(Math.abs(v - truth)).toBeLessThan(30);
+    }
+    expect(new Set(got).size).toBeGreaterThan(1);
   });
 });
 

@@ -7,13 +7,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  AVG_FRAC_BITS,
   compileQueryText,
   evaluatePlain,
   finalize,
+  layout,
   planQuery,
   type QueryResult,
 } from '../../src/query/index';
-import { randomDataset, randomQuery, rng } from './gen';
+import { randomAvgQuery, randomDataset, randomQuery, rng } from './gen';
 import { compareWithSqlite, initSqlite, loadSqlite } from './sqlite';
 
 beforeAll(initSqlite);
@@ -24,6 +26,7 @@ describe('random queries vs SQLite (sql.js)', () => {
     const r = rng(SEED);
     let queries = 0;
     let values = 0;
+    let avgOnly = 0;
     for (let d = 0; d < 40; d++) {
       const ds = randomDataset(r);
       const db = loadSqlite(ds);
@@ -31,8 +34,11 @@ describe('random queries vs SQLite (sql.js)', () => {
         for (let qi = 0; qi < 10; qi++) {
           const g = randomQuery(r, ds);
           let ours: QueryResult;
+          let avgFracBits: number | undefined;
           try {
             const plan = planQuery(compileQueryText(g.text, ds.schema));
+            avgFracBits = plan.avgDiv?.fracBits;
+            if (avgFracBits !== undefined) avgOnly++;
             ours = finalize(plan, evaluatePlain(plan, ds.stored, { minCohort: 0 }));
           } catch (e) {
             throw new Error(
@@ -40,7 +46,7 @@ describe('random queries vs SQLite (sql.js)', () => {
               { cause: e },
             );
           }
-          values += compareWithSqlite(db, ds, g, ours);
+          values += compareWithSqlite(db, ds, g, ours, avgFracBits);
           queries++;
         }
       } finally {
@@ -49,5 +55,32 @@ describe('random queries vs SQLite (sql.js)', () => {
     }
     expect(queries).toBe(400);
     expect(values).toBeGreaterThan(1000);
+    expect(avgOnly).toBeGreaterThan(0);
+  });
+
+  it(`200 random AVG-only queries (AVGs computed by division inside MPC) agree within 2^-16 stored units (seed ${SEED})`, () => {
+    const r = rng(SEED + 7);
+    let queries = 0;
+    for (let d = 0; d < 20; d++) {
+      const ds = randomDataset(r);
+      const db = loadSqlite(ds);
+      try {
+        for (let qi = 0; qi < 10; qi++) {
+          const g = randomAvgQuery(r, ds);
+          const plan = planQuery(compileQueryText(g.text, ds.schema));
+          expect(plan.avgDiv?.fracBits, g.text).toBe(AVG_FRAC_BITS);
+          const opened = evaluatePlain(plan, ds.stored, { minCohort: 0 });
+          // counts and sums are not in the opened vector
+          plan.groupKeys.forEach((_, gi) =>
+            plan.rowVecs.forEach((_, v) => expect(opened[layout.stat(plan, gi, v)]).toBe(0n)),
+          );
+          compareWithSqlite(db, ds, g, finalize(plan, opened), plan.avgDiv!.fracBits);
+          queries++;
+        }
+      } finally {
+        db.close();
+      }
+    }
+    expect(queries).toBe(200);
   });
 });
