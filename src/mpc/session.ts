@@ -350,9 +350,10 @@ export class Session {
     if (!Number.isInteger(k) || k < 1 || k > 60)
       throw new MpcError('ERR_PARAM', `modPow2: k must be in 1..60, got ${k}`);
     const N = x.v.length;
-    // DN elements ahead: random bits (2 per bit), two carry trees (4 per combine, ~2 combines per
-    // bit with the MAC) and the final products
-    await this.prepareDoubles(Math.min(POOL_MAX, N * (2 * FIELD_BITS + 4 * FIELD_BITS + 8)));
+    // DN elements ahead: random bits (2 per bit), two carry trees (4 per combine, ~1 combine per
+    // bit), the final products, with slack for the fixed-size steps (bit test, refills), so that the
+    // number of preprocessing steps does not depend on N
+    await this.prepareDoubles(Math.min(POOL_MAX, N * (3 * FIELD_BITS + 4 * FIELD_BITS)));
     const bits = await this.randomBits(FIELD_BITS * N);
     const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
     // r = sum 2^i r_i
