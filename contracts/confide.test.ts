@@ -1475,7 +1475,7 @@ describe('payouts and reentrancy', () => {
     const { attacker, call } = await attackerNode();
     const q = await request();
     await f.tx(owner, 'revoke', [DS, researcher.account.address]);
-    await stranger.writeContract({
+    const set = await stranger.writeContract({
       address: attacker,
       abi: ReentrantReceiver.abi,
       functionName: 'setReentryCall',
@@ -1483,6 +1483,7 @@ describe('payouts and reentrancy', () => {
       chain: stranger.chain,
       account: stranger.account,
     });
+    expect((await f.pub.waitForTransactionReceipt({ hash: set })).status).toBe('success');
     await call(encodeFunctionData({ abi: Confide.abi, functionName: 'withdraw' }));
     expect(await readA<Hex>(attacker, 'lastRevert')).toBe(toFunctionSelector('Reentrancy()'));
     expect((await f.read<{ status: number }>('getQuery', [q])).status).toBe(1);
@@ -1490,7 +1491,7 @@ describe('payouts and reentrancy', () => {
 
   it('a receiver that rejects ETH keeps its credit (TransferFailed)', async () => {
     const { attacker } = await attackerNode();
-    await stranger.writeContract({
+    const hash = await stranger.writeContract({
       address: attacker,
       abi: ReentrantReceiver.abi,
       functionName: 'setRejectPayments',
@@ -1498,6 +1499,8 @@ describe('payouts and reentrancy', () => {
       chain: stranger.chain,
       account: stranger.account,
     });
+    // wait for it to be mined: the eth_call below must see the receiver rejecting payments
+    expect((await f.pub.waitForTransactionReceipt({ hash })).status).toBe('success');
     const data = encodeFunctionData({ abi: Confide.abi, functionName: 'withdraw' });
     const err = await f.pub
       .call({
