@@ -112,26 +112,32 @@ describe('coordination documents over a network', () => {
       ],
       [
         'binary in a draft',
-        syncUpdate(
-          rogueUpdate(
-            victim.doc,
-            (d) =>
-              d.getMap('drafts').set('d', new Y.Text()) &&
-              (d.getMap('drafts').get('d') as Y.Text).insertEmbed(0, { x: 1 }),
-          ),
-        ),
+        syncUpdate(rogueUpdate(victim.doc, (d) => d.getText('draft:d').insertEmbed(0, { x: 1 }))),
         /non-text/,
       ],
       [
         'huge draft',
         syncUpdate(
-          rogueUpdate(victim.doc, (d) => {
-            const t = new Y.Text();
-            d.getMap('drafts').set('d', t);
-            t.insert(0, 'x'.repeat(30_000));
-          }),
+          rogueUpdate(victim.doc, (d) => d.getText('draft:d').insert(0, 'x'.repeat(30_000))),
         ),
         /longer than/,
+      ],
+      [
+        'a map disguised as a draft',
+        syncUpdate(rogueUpdate(victim.doc, (d) => d.getMap('draft:m').set('k', 'v'))),
+        /not text/,
+      ],
+      [
+        'formatted draft text',
+        syncUpdate(
+          rogueUpdate(victim.doc, (d) => d.getText('draft:f').insert(0, 'x', { bold: true })),
+        ),
+        /non-text/,
+      ],
+      [
+        'the old nested drafts map',
+        syncUpdate(rogueUpdate(victim.doc, (d) => d.getMap('drafts').set('d', 'x'))),
+        /unknown top-level/,
       ],
       ['oversized message', new Uint8Array(300 * 1024), /> 262144/],
       ['garbage', new Uint8Array([0, 2, 200, 1, 2, 3]), /unparsable|does not decode/],
@@ -146,6 +152,23 @@ describe('coordination documents over a network', () => {
     expect(Y.encodeStateAsUpdate(victim.doc)).toEqual(before);
     expect(victim.jobs().map((j) => j.id)).toEqual(['q1']);
     victim.destroy();
+  });
+
+  it('two peers starting the same draft at once keep both texts (no last-writer-wins race)', async () => {
+    const { nets } = network(KEYS.slice(0, 2));
+    const [a, b] = nets.map((net) => new Coord({ net })) as [Coord, Coord];
+    // both create and edit the draft before either hears from the other
+    a.draft('same').insert(0, 'SELECT COUNT(*) FROM ds');
+    b.draft('same').insert(0, '-- from b\n');
+    await a.start();
+    await b.start();
+    await new Promise((r) => setTimeout(r, 50));
+    const text = a.draft('same').toString();
+    expect(b.draft('same').toString()).toBe(text);
+    expect(text).toContain('SELECT COUNT(*) FROM ds');
+    expect(text).toContain('-- from b\n');
+    a.destroy();
+    b.destroy();
   });
 
   it('drops a flood of messages from one peer beyond its rate', async () => {

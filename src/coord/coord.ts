@@ -16,7 +16,15 @@ import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { docProblem, jobProblem, presenceProblem, type Job, type PresenceState } from './schema';
+import {
+  DRAFT_PREFIX,
+  ID_RE,
+  docProblem,
+  jobProblem,
+  presenceProblem,
+  type Job,
+  type PresenceState,
+} from './schema';
 
 export const MSG_SYNC = 0;
 export const MSG_AWARENESS = 1;
@@ -130,14 +138,11 @@ export class Coord {
     return full;
   }
 
+  /** The shared text of draft `id` (a top-level named text: concurrent creators share it). */
   draft(id: string): Y.Text {
-    const drafts = this.doc.getMap<Y.Text>('drafts');
-    let t = drafts.get(id);
-    if (!t) {
-      t = new Y.Text();
-      drafts.set(id, t);
-    }
-    return t;
+    if (!ID_RE.test(id))
+      throw new Error(`coord.draft: ${JSON.stringify(id.slice(0, 80))} is not an id`);
+    return this.doc.getText(DRAFT_PREFIX + id);
   }
 
   setPresence(p: Omit<PresenceState, 'node'>) {

@@ -3,12 +3,18 @@
  * applied (Yjs trusts its writers; we do not). Only small JSON values of known shapes: no binary
  * content anywhere, so shares can never be smuggled into (or accidentally written to) Yjs.
  *
- *   jobs:   Y.Map<jobId, Job>          the job board (queries and their progress)
- *   drafts: Y.Map<draftId, Y.Text>     shared, live-edited query drafts
+ *   jobs:          Y.Map<jobId, Job>   the job board (queries and their progress)
+ *   draft:<id>     Y.Text              one shared, live-edited query draft per id
+ *
+ * Drafts are top-level texts (named types), not texts nested in a map: two peers that start the
+ * same draft at once then edit one text, where nested texts would race and one side's text would
+ * be dropped by the map's last-writer-wins.
  */
 import * as Y from 'yjs';
 
-export const TOP_LEVEL = ['jobs', 'drafts'] as const;
+export const TOP_LEVEL = ['jobs'] as const;
+/** Prefix of the top-level name of each draft's text. */
+export const DRAFT_PREFIX = 'draft:';
 export const MAX_JOBS = 1000;
 export const MAX_DRAFTS = 200;
 export const MAX_DRAFT_CHARS = 20_000;
@@ -75,9 +81,15 @@ export function jobProblem(id: string, v: unknown): string | undefined {
 
 /** Validates a whole document; returns the first problem found, or undefined. */
 export function docProblem(doc: Y.Doc): string | undefined {
-  for (const name of doc.share.keys())
-    if (!(TOP_LEVEL as readonly string[]).includes(name))
-      return `unknown top-level type ${JSON.stringify(name.slice(0, 40))}`;
+  const drafts: string[] = [];
+  for (const name of doc.share.keys()) {
+    if ((TOP_LEVEL as readonly string[]).includes(name)) continue;
+    if (name.startsWith(DRAFT_PREFIX) && ID_RE.test(name.slice(DRAFT_PREFIX.length))) {
+      drafts.push(name);
+      continue;
+    }
+    return `unknown top-level type ${JSON.stringify(name.slice(0, 40))}`;
+  }
   const jobs = doc.share.get('jobs');
   if (jobs) {
     const m = doc.getMap('jobs');
@@ -87,17 +99,20 @@ export function docProblem(doc: Y.Doc): string | undefined {
       if (p) return p;
     }
   }
-  const drafts = doc.share.get('drafts');
-  if (drafts) {
-    const m = doc.getMap('drafts');
-    if (m.size > MAX_DRAFTS) return `more than ${MAX_DRAFTS} drafts`;
-    for (const [id, v] of m) {
-      if (!ID_RE.test(id)) return `draft id ${JSON.stringify(id.slice(0, 80))} is not an id`;
-      if (!(v instanceof Y.Text)) return `draft ${id} is not text`;
-      if (v.length > MAX_DRAFT_CHARS) return `draft ${id} is longer than ${MAX_DRAFT_CHARS} chars`;
-      for (const d of v.toDelta() as Array<{ insert?: unknown }>)
-        if (typeof d.insert !== 'string') return `draft ${id} holds non-text content`;
+  if (drafts.length > MAX_DRAFTS) return `more than ${MAX_DRAFTS} drafts`;
+  for (const name of drafts) {
+    const id = name.slice(DRAFT_PREFIX.length);
+    let v: Y.Text;
+    try {
+      v = doc.getText(name);
+    } catch {
+      return `draft ${id} is not text`;
     }
+    if (Object.keys(v.getAttributes()).length) return `draft ${id} is not text`;
+    if (v.length > MAX_DRAFT_CHARS) return `draft ${id} is longer than ${MAX_DRAFT_CHARS} chars`;
+    for (const d of v.toDelta() as Array<{ insert?: unknown; attributes?: unknown }>)
+      if (typeof d.insert !== 'string' || d.attributes !== undefined)
+        return `draft ${id} holds non-text content`;
   }
   return undefined;
 }
