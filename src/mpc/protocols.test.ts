@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Field, P, fromFieldSigned, vecFrom } from './field';
 import { mulRef } from './field-ref';
 import { seededRng } from './rng';
+import { decodeFrame, encodeData } from './codec';
 import { runParties, type RunOptions, type Settled } from './simulate';
+import type { Transport } from './transport';
 
 const F = new Field();
 const CONFIGS: [number, number][] = [
@@ -188,6 +190,58 @@ describe.each([
       return true;
     });
     for (const r of results) expect(r.ok).toBe(true);
+  });
+});
+
+describe.each([
+  [3, 1],
+  [5, 2],
+])('bit-decomposed columns, n=%i t=%i', (n, t) => {
+  it(`compare with public constants from dealt bits, without random bits (seed ${SEED})`, async () => {
+    const xs = rand32(SEED + 11, 40);
+    xs[0] = 0;
+    xs[1] = 0xffffffff;
+    xs[2] = 0x80000000;
+    const cs = [0n, 1n, 0x80000000n, 0xffffffffn, BigInt(xs[5]!), BigInt(xs[5]!) + 1n];
+    const { results } = await runParties(n, { t, rngSeed: SEED }, async (s, p) => {
+      const { x, bits } = await s.inputBits(0, p.self === 0 ? vecFrom(xs) : undefined, xs.length);
+      const outs = [];
+      for (const c of cs) outs.push(await s.ltConstBits(bits, c));
+      return s.open(s.concat([x, ...outs]));
+    });
+    const o = expectAgree(allOk(results, `bits n=${n}`), `bits n=${n}`);
+    xs.forEach((v, i) => expect(o[i]).toBe(BigInt(v)));
+    cs.forEach((c, j) =>
+      xs.forEach((v, i) =>
+        expect(o[(j + 1) * xs.length + i], `${v} < ${c}`).toBe(BigInt(v) < c ? 1n : 0n),
+      ),
+    );
+  });
+
+  it('a dealer whose bits do not match its values is caught and named', async () => {
+    const mal = 0;
+    const wrap = (party: number, tr: Transport): Transport =>
+      party !== mal
+        ? tr
+        : {
+            ...tr,
+            send(to, bytes) {
+              const f = decodeFrame(bytes, mal, tr.n);
+              // the dealing of 4 values and 32 bit vectors (+ mask): every peer's share of bit 0 of
+              // value 1 is shifted by one (the dealer's own share is not)
+              if (f.type === 0 && f.payload.length === 33 * 4 + 1) {
+                const pl = f.payload.slice();
+                pl[4 + 1] = (pl[4 + 1]! + 1n) % P;
+                return tr.send(to, encodeData(mal, f.session, f.op, [pl]));
+              }
+              tr.send(to, bytes);
+            },
+          };
+    const { results } = await runParties(n, { t, wrapTransport: wrap }, async (s, p) => {
+      const { bits } = await s.inputBits(0, p.self === 0 ? vecFrom([1, 2, 3, 4]) : undefined, 4);
+      return s.open(await s.ltConstBits(bits, 3n));
+    });
+    for (let i = 1; i < n; i++) expect(results[i]!.ok).toBe(false);
   });
 });
 

@@ -451,6 +451,91 @@ export class Session {
     return levels.map((l) => l[0]);
   }
 
+  /**
+   * A column whose dealer also shares its bit decomposition (e.g. a stored column kept beside its
+   * bits): returns x and bits[k] (bit k of every element, k < bits). Checked before use, besides
+   * the degree check of every dealt sharing: sum_k 2^k bits[k] = x and every bit in {0, 1}, each as
+   * one random linear combination opened to be 0 (error <= len·bits/p). Comparisons with public
+   * constants then need no random bits and no openings (`ltConstBits`).
+   */
+  async inputBits(
+    dealer: number,
+    values: Vec | undefined,
+    len: number,
+    bits = CMP_BITS,
+  ): Promise<{ x: Shared; bits: Shared[] }> {
+    if (!Number.isInteger(bits) || bits < 1 || bits > 60)
+      throw new MpcError('ERR_PARAM', `inputBits: bits must be in 1..60, got ${bits}`);
+    let all: Vec | undefined;
+    if (this.party.self === dealer) {
+      if (!values || values.length !== len)
+        throw new MpcError(
+          'ERR_PARAM',
+          `inputBits: dealer must pass ${len} values, got ${values?.length ?? 'none'}`,
+        );
+      all = new BigUint64Array((bits + 1) * len);
+      all.set(values);
+      const lim = 1n << BigInt(bits);
+      for (let i = 0; i < len; i++) {
+        const v = values[i]!;
+        if (v >= lim)
+          throw new MpcError('ERR_PARAM', `inputBits: value ${i} does not fit in ${bits} bits`);
+        for (let k = 0; k < bits; k++) all[(k + 1) * len + i] = (v >> BigInt(k)) & 1n;
+      }
+    }
+    const dealt = await this.input(dealer, all, (bits + 1) * len);
+    all?.fill(0n);
+    const x = this.slice(dealt, 0, len);
+    const bitVecs = Array.from({ length: bits }, (_, k) =>
+      this.slice(dealt, (k + 1) * len, (k + 2) * len),
+    );
+    const F = this.F;
+    const [rho, sigma] = await this.coin(2);
+    // recomposition: x - sum 2^k b_k is 0 everywhere (linear, local)
+    const diff = F.sub(x.v, this.binaryCompose(bitVecs).v);
+    // bits: sum rho^j (b_j^2 - b_j) over all bits of all elements, one degree reduction
+    const b = this.slice(dealt, len, (bits + 1) * len).v;
+    const sq = F.mul(b, b);
+    const local = BigUint64Array.of(mod(F.horner(sq, sigma!) - F.horner(b, sigma!)));
+    sq.fill(0n);
+    const reduced = await this.reduceDegree(local);
+    const opened = await this.openRawChecked(
+      concat([BigUint64Array.of(F.horner(diff, rho!)), reduced]),
+      'inputBits',
+    );
+    if (opened[0] !== 0n || opened[1] !== 0n) {
+      throw this.party.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          `inputBits: the bits dealt by ${dealer < 0 ? 'the dealer' : `party ${dealer}`} are not a bit decomposition of its values`,
+          {
+            suspects: dealer >= 0 ? [dealer] : [],
+          },
+        ),
+      );
+    }
+    return { x, bits: bitVecs };
+  }
+
+  /**
+   * [x < c] for a public c in [0, 2^bits) from shared bits of x: the carry out of x + ~c + 1 over
+   * `bits` positions (a carry network with public c: generate and propagate are linear), so
+   * (bits − 1) combines, 4 DN elements each with the MAC, and log2(bits) rounds; no openings.
+   */
+  async ltConstBits(bits: readonly Shared[], c: bigint): Promise<Shared> {
+    const k = bits.length;
+    if (k < 1 || c < 0n || c >= 1n << BigInt(k))
+      throw new MpcError('ERR_PARAM', `ltConstBits: c must be in [0, 2^${k}), got ${c}`);
+    const leaves = bits.map((x, i) => {
+      const d = ((c >> BigInt(i)) & 1n) === 0n; // bit i of ~c
+      const zero = this.mulConst(x, 0n);
+      return d ? { g: x, p: this.affine(x, P - 1n, 1n) } : { g: zero, p: x };
+    });
+    const [root] = await this.carryTrees([leaves]);
+    // carry out with carry-in 1 is G + P (exclusive); x < c exactly when there is none
+    return this.affine(this.add(root!.g, root!.p), P - 1n, 1n);
+  }
+
   /** [a < b] for a, b in [0, 2^bits), bits <= 59 (default 32). */
   async lt(a: Shared, b: Shared, bits = CMP_BITS): Promise<Shared> {
     return this.ltDiff(this.sub(a, b), bits);
