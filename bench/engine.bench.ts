@@ -12,6 +12,7 @@ import {
   vecFrom,
   type Session,
   type Shared,
+  type Vec,
 } from '../src/mpc/index';
 import { medianSeconds, type Benchmark, type BenchRecord } from './harness';
 
@@ -47,22 +48,27 @@ function plainBaselines(size: number, reps: number) {
   };
 }
 
-/** Runs `body` at all 5 parties on data dealt beforehand; returns party 0's seconds for `body` alone. */
-async function timeMpc(
+/**
+ * Runs `body` at all 5 parties on random 32-bit data that party 0 dealt beforehand with `deal`;
+ * returns party 0's seconds for `body` alone and the bytes all parties sent during it.
+ */
+async function timeDealt<D>(
   rows: number,
-  body: (s: Session, x: ReturnType<Session['constant']>) => Promise<unknown>,
+  seed: number,
+  deal: (s: Session, data: Vec | undefined) => Promise<D>,
+  body: (s: Session, dealt: D) => Promise<unknown>,
 ): Promise<{ secs: number; bytes: number }> {
   const xs = new Uint32Array(rows);
-  seededRng(1).fill(new Uint8Array(xs.buffer));
+  seededRng(seed).fill(new Uint8Array(xs.buffer));
   const data = vecFrom(xs);
   let secs = 0;
   let bytesBefore = 0;
   const { results, net } = await runParties(5, { t: 2 }, async (s, p, n) => {
-    const x = await s.input(0, p.self === 0 ? data : undefined, rows);
+    const dealt = await deal(s, p.self === 0 ? data : undefined);
     await s.verify();
     if (p.self === 0) bytesBefore = n.stats.bytes;
     const t0 = performance.now();
-    await body(s, x);
+    await body(s, dealt);
     if (p.self === 0) secs = (performance.now() - t0) / 1000;
   });
   const bad = results.find((r) => !r.ok);
@@ -70,26 +76,13 @@ async function timeMpc(
   return { secs, bytes: net.stats.bytes - bytesBefore };
 }
 
-/** As timeMpc, with the column dealt together with its bit decomposition (as a stored column would be). */
-async function timeMpcBits(
-  rows: number,
-  body: (s: Session, bits: Shared[]) => Promise<unknown>,
-): Promise<{ secs: number }> {
-  const xs = new Uint32Array(rows);
-  seededRng(2).fill(new Uint8Array(xs.buffer));
-  const data = vecFrom(xs);
-  let secs = 0;
-  const { results } = await runParties(5, { t: 2 }, async (s, p) => {
-    const { bits } = await s.inputBits(0, p.self === 0 ? data : undefined, rows);
-    await s.verify();
-    const t0 = performance.now();
-    await body(s, bits);
-    if (p.self === 0) secs = (performance.now() - t0) / 1000;
-  });
-  const bad = results.find((r) => !r.ok);
-  if (bad && !bad.ok) throw bad.error;
-  return { secs };
-}
+/** The column dealt as plain shares. */
+const timeMpc = (rows: number, body: (s: Session, x: Shared) => Promise<unknown>) =>
+  timeDealt(rows, 1, (s, data) => s.input(0, data, rows), body);
+
+/** The column dealt together with its bit decomposition (as a stored column would be). */
+const timeMpcBits = (rows: number, body: (s: Session, bits: Shared[]) => Promise<unknown>) =>
+  timeDealt(rows, 2, async (s, data) => (await s.inputBits(0, data, rows)).bits, body);
 
 export const benchmarks: Benchmark[] = [
   {

@@ -731,9 +731,7 @@ export class Session {
    * full verification. Still robust: inconsistent shares abort.
    */
   async openMasked(x: Shared): Promise<Vec> {
-    const r = await this.openRaw(x.v);
-    this.throwIfBad(r, 'openMasked');
-    return r.values;
+    return this.openRawChecked(x.v, 'openMasked');
   }
 
   private throwIfBad(r: OpenResult, where: string): void {
