@@ -150,6 +150,19 @@ describe('Field kernels agree with the BigInt reference', () => {
     }
   });
 
+  it('horner on every length 0..13 (quads in four chains and the remainder), edge values, an incoming acc', () => {
+    for (let n = 0; n <= 13; n++) {
+      const a = V(Array.from({ length: n }, (_, i) => EDGE[(i * 7 + n) % EDGE.length]!));
+      for (const rho of [0n, 1n, 2n, P - 1n, (1n << 60n) + 12345n]) {
+        for (const acc of [0n, P - 1n]) {
+          let want = acc;
+          for (let i = 0; i < n; i++) want = addRef(mulRef(want, rho), a[i]!);
+          expect(F.horner(a, rho, acc), `n=${n} rho=${rho} acc=${acc}`).toBe(want);
+        }
+      }
+    }
+  });
+
   it('horner4 equals four separate Horner folds', () => {
     const rng = seededRng(31);
     const z = F.random(20_000, rng);
@@ -163,6 +176,41 @@ describe('Field kernels agree with the BigInt reference', () => {
       F.horner(z, r2, 7n),
       F.horner(rz, r2, 8n),
     ]);
+  });
+
+  it('unrolled 3- and 5-column linear combinations on edge values (largest sums)', () => {
+    for (const k of [3, 5]) {
+      for (const lamEdge of [0n, 1n, P - 1n, P - 2n]) {
+        const cols = Array.from({ length: k }, (_, j) =>
+          V(EDGE.map((_, i) => EDGE[(i + j) % EDGE.length]!)),
+        );
+        cols[0]![0] = P - 1n;
+        const lams = Array.from({ length: k }, (_, j) => (j === 1 ? 1n : lamEdge));
+        const got = F.linComb(cols, lams);
+        const allMax = F.linComb(
+          Array.from({ length: k }, () => V([P - 1n, 0n, 1n])),
+          Array.from({ length: k }, () => P - 1n),
+        );
+        expect(allMax[0]).toBe(mulRef(BigInt(k), 1n)); // k·(p−1)² = k
+        expect(allMax[1]).toBe(0n);
+        expect(allMax[2]).toBe(mulRef(BigInt(k), P - 1n));
+        for (let i = 0; i < EDGE.length; i++) {
+          let want = 0n;
+          for (let j = 0; j < k; j++) want = addRef(want, mulRef(lams[j]!, cols[j]![i]!));
+          expect(got[i], `k=${k} lam=${lamEdge} i=${i}`).toBe(want);
+        }
+      }
+    }
+  });
+
+  it('pow2k on every length 0..9 (four elements per loop and the remainder) and edge values', () => {
+    for (let n = 0; n <= 9; n++) {
+      const a = V(Array.from({ length: n }, (_, i) => EDGE[(i * 5) % EDGE.length]!));
+      for (const k of [0, 1, 2, 59]) {
+        const got = F.pow2k(a, k);
+        for (let i = 0; i < n; i++) expect(got[i]).toBe(powRef(a[i]!, 1n << BigInt(k)));
+      }
+    }
   });
 
   it('pow2k, batchInv, firstInvalid', () => {

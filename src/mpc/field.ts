@@ -54,6 +54,26 @@ interface Kernels {
   horner4(z: number, rz: number, n: number, rho1: bigint, rho2: bigint, st: number): void;
   polyeval(coef: number, stride: number, deg: number, x: bigint, o: number, n: number): void;
   lincomb(cols: number, stride: number, k: number, lam: number, o: number, n: number): void;
+  lincomb3(
+    cols: number,
+    stride: number,
+    l0: bigint,
+    l1: bigint,
+    l2: bigint,
+    o: number,
+    n: number,
+  ): void;
+  lincomb5(
+    cols: number,
+    stride: number,
+    l0: bigint,
+    l1: bigint,
+    l2: bigint,
+    l3: bigint,
+    l4: bigint,
+    o: number,
+    n: number,
+  ): void;
   pow2k(a: number, k: number, o: number, n: number): void;
   vandermonde(
     cols: number,
@@ -350,7 +370,11 @@ export class Field {
       const len = Math.min(CHUNK, n - i);
       for (let j = 0; j < k; j++) m.set(cols[j]!.subarray(i, i + len), j * CHUNK);
       for (let r = 0; r < mat.length; r++) {
-        this.k.lincomb(0, SLOT_BYTES, k, (coefBase + r * k) * 8, slot(k), len);
+        const row = mat[r]!;
+        if (k === 3) this.k.lincomb3(0, SLOT_BYTES, row[0]!, row[1]!, row[2]!, slot(k), len);
+        else if (k === 5)
+          this.k.lincomb5(0, SLOT_BYTES, row[0]!, row[1]!, row[2]!, row[3]!, row[4]!, slot(k), len);
+        else this.k.lincomb(0, SLOT_BYTES, k, (coefBase + r * k) * 8, slot(k), len);
         res[r]!.set(m.subarray(k * CHUNK, k * CHUNK + len), i);
       }
     }

@@ -182,6 +182,50 @@ describe.each([
     });
   });
 
+  it(`modPow2 with a known bound: every width, and the redo of possibly wrapped elements (seed ${SEED})`, async () => {
+    const r = seededRng(SEED + 13);
+    const word = () => {
+      const u = new Uint32Array(2);
+      r.fill(new Uint8Array(u.buffer));
+      return (BigInt(u[0]!) << 32n) | BigInt(u[1]!);
+    };
+    // bound 60: c < 2^60 for about half the elements, so the redo path runs (several times)
+    const cases: [number, number][] = [
+      [1, 1],
+      [1, 33],
+      [7, 20],
+      [32, 33],
+      [33, 40],
+      [16, 60],
+      [59, 60],
+    ];
+    const vals = cases.map(([, bound]) => {
+      const v = Array.from({ length: 24 }, () => word() % (1n << BigInt(bound)));
+      v[0] = 0n;
+      v[1] = (1n << BigInt(bound)) - 1n;
+      v[2] = 1n << BigInt(bound - 1);
+      return v;
+    });
+    const { results } = await runParties(n, { t, rngSeed: SEED }, async (s, p) => {
+      const outs = [];
+      for (let c = 0; c < cases.length; c++) {
+        const [k, bound] = cases[c]!;
+        const x = await s.input(0, p.self === 0 ? vecFrom(vals[c]!) : undefined, 24);
+        outs.push(await s.modPow2(x, k, bound));
+      }
+      await expect(s.modPow2(s.constant(BigUint64Array.of(1n)), 5, 4)).rejects.toThrow(
+        /bound must be in 5..60, got 4/,
+      );
+      return s.open(s.concat(outs));
+    });
+    const o = expectAgree(allOk(results, `modPow2 n=${n}`), `modPow2 n=${n}`);
+    cases.forEach(([k], c) =>
+      vals[c]!.forEach((v, i) =>
+        expect(o[c * 24 + i], `x=${v} mod 2^${k} (seed ${SEED})`).toBe(v % (1n << BigInt(k))),
+      ),
+    );
+  });
+
   it('refuses comparison widths beyond 59 bits and division bounds beyond 59', async () => {
     const { results } = await runParties(n, { t }, async (s) => {
       const z = s.constant(BigUint64Array.of(1n));

@@ -45,8 +45,21 @@ export const MAX_CMP_BITS = 59;
 /** Bits of the masks used by bit decomposition: p < 2^61. */
 const FIELD_BITS = 61;
 const INV2 = invRef(2n);
+/**
+ * Largest input bound (bits) for which comparisons and truncation use the no-wrap path of
+ * `modPow2`: an element is redone with probability 2^(bound − 61), at most 2^−13 here, so a redo
+ * round is rare and the number of rounds stays independent of the number of elements in practice.
+ */
+const NO_WRAP_MAX_BOUND = 48;
 /** Most double sharings preprocessed ahead in one batch (bounds memory: 16 B per element). */
 const POOL_MAX = 1 << 22;
+/**
+ * Double sharings dealt on top of the per-element estimate at the start of each comparison or
+ * power chain, for the steps whose size does not grow with N (the bit test, MAC products, carry
+ * roots). Those protocols always deal once on entry (see `refillFor`), even when the pool would
+ * have sufficed, so that the number of steps depends on the program and not on N.
+ */
+const POOL_FIXED = 1024;
 
 export interface VerifyOptions {
   /**
@@ -72,6 +85,11 @@ export class Session {
   /** (z, r·z) pairs awaiting the multiplication check. */
   private macPending: [Vec, Vec][] = [];
   private macPendingCount = 0;
+  /**
+   * Shares (degree t) of values that must be 0, opened by the next `verify()` together with the MAC
+   * check values — after the check has made sure that the products they come from are correct.
+   */
+  private zeroPending: { share: bigint; where: string }[] = [];
   /** Degree-t share vectors received from each dealer, awaiting the degree check (masks included). */
   private dealtPending = new Map<number, Vec[]>();
   /** AES keys for the shares this party deals to each peer, and for those each peer deals to it. */
@@ -295,9 +313,12 @@ export class Session {
    * nothing about the bit), b = (a / sqrt(A) + 1) / 2 in {0, 1} with sqrt(A) = A^((p+1)/4) =
    * A^(2^59); then b gets its MAC (one checked product). The unchecked a² is covered by a batched
    * bit test instead: a wrong A makes b leave {0, 1}, so for a public coin rho the value
-   * sum_k rho^k (b_k² − b_k), computed with one degree reduction, is opened and must be 0. The
-   * deviation cannot be cancelled without knowing the secret a's (error probability ≈ len/p).
-   * Cost: 2 multiplications per bit instead of 3.
+   * tau = sum_k rho^k (b_k² − b_k) must be 0. The products b_k² are computed as one checked inner
+   * product (MAC'd, one degree reduction), and tau is opened by the `verify()` this method ends
+   * with, after the MAC check: an additive error that a corrupted king adds to A is then caught with
+   * probability ≥ 1 − len/p. (Were the test's own reduction unchecked, an adversary whose wrong A
+   * happens to be a square — probability 1/2 — could cancel tau, since b² − b = −δ/(4A) is then a
+   * value it knows.) Cost: 2 multiplications per bit, plus one verification per call.
    */
   async randomBits(len: number): Promise<Shared> {
     if (len === 0) return { v: new BigUint64Array(0), m: new BigUint64Array(0) };
@@ -312,21 +333,20 @@ export class Session {
     const v = F.affine(F.mul(a, inv), INV2, INV2);
     a.fill(0n);
     const bits = { v, m: await this.macOf(v) };
-    // batched bit test: sum rho^k (b_k^2 - b_k) = 0
+    // batched bit test: tau = sum rho^k (b_k^2 - b_k) = 0, the squares as one checked inner product
     const [rho] = await this.coin(1);
     const sq = F.mul(v, v); // degree-2t shares of b_k^2
-    const local = BigUint64Array.of(mod(F.horner(sq, rho!) - F.horner(v, rho!)));
+    const sqm = F.mul(bits.m, v); // and of r·b_k^2
+    const local = BigUint64Array.of(F.horner(sq, rho!), F.horner(sqm, rho!));
     sq.fill(0n);
-    const reduced = await this.reduceDegree(local);
-    const check = await this.openRawChecked(reduced, 'randomBits (bit test)');
-    if (check[0] !== 0n) {
-      throw this.party.abort(
-        new MpcError(
-          'ERR_CHEATING',
-          'randomBits: the bit test failed — some party deviated while squaring or opening',
-        ),
-      );
-    }
+    sqm.fill(0n);
+    const z = await this.reduceDegree(local);
+    this.record({ v: z.subarray(0, 1), m: z.subarray(1, 2) });
+    this.zeroPending.push({
+      share: mod(z[0]! - F.horner(v, rho!)),
+      where: 'randomBits: the bit test failed — some party deviated while squaring or opening',
+    });
+    await this.verify();
     return bits;
   }
 
@@ -346,14 +366,19 @@ export class Session {
    * bit k; then x mod 2^k = (c mod 2^k) + (~r mod 2^k) + e - 2^k·C_k.
    * Cost: 61 random bits and about 2·61 multiplications per element, ~10 rounds of multiplication.
    */
-  async modPow2(x: Shared, k: number): Promise<Shared> {
+  async modPow2(x: Shared, k: number, bound?: number): Promise<Shared> {
     if (!Number.isInteger(k) || k < 1 || k > 60)
       throw new MpcError('ERR_PARAM', `modPow2: k must be in 1..60, got ${k}`);
+    if (bound !== undefined) {
+      if (!Number.isInteger(bound) || bound < k || bound > 60)
+        throw new MpcError('ERR_PARAM', `modPow2: bound must be in ${k}..60, got ${bound}`);
+      return this.modPow2Bounded(x, k, bound);
+    }
     const N = x.v.length;
     // DN elements ahead: random bits (2 per bit), two carry trees (4 per combine, ~1 combine per
     // bit), the final products, with slack for the fixed-size steps (bit test, refills), so that the
     // number of preprocessing steps does not depend on N
-    await this.prepareDoubles(Math.min(POOL_MAX, N * (3 * FIELD_BITS + 4 * FIELD_BITS)));
+    await this.refillFor(Math.min(POOL_MAX, N * (3 * FIELD_BITS + 4 * FIELD_BITS) + POOL_FIXED));
     const bits = await this.randomBits(FIELD_BITS * N);
     const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
     // r = sum 2^i r_i
@@ -401,6 +426,160 @@ export class Session {
     );
     const res = this.addPublic(this.add(sLow, e), cLow);
     return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
+  }
+
+  /**
+   * [x mod 2^k] for x known to lie in [0, 2^bound) (bound <= 60; a value outside gives a wrong
+   * result, not an error). Masks x with r uniform in [0, 2^61) of known bits and opens c = x + r mod p
+   * (uniform, independent of x up to 2^-61). Where c >= 2^bound the sum cannot have wrapped mod p
+   * (a wrap gives c < x), so x = c − r over the integers and x mod 2^k = c_low − r_low + 2^k·[c_low < r_low]
+   * with one k-bit comparison of a public and a shared number; elements with c < 2^bound
+   * (probability 2^(bound−61), decided by the uniform c alone, so independent of the data) are
+   * redone with a fresh mask. Cost per element: 61 random bits (2 products each) and k − 1 products
+   * (see `lessThanPublic`); about sqrt(k) + log rounds instead of the full 61-bit subtraction.
+   */
+  private async modPow2Bounded(x: Shared, k: number, bound: number): Promise<Shared> {
+    const N = x.v.length;
+    if (N === 0) return { v: new BigUint64Array(0), m: new BigUint64Array(0) };
+    await this.refillFor(Math.min(POOL_MAX, N * (2 * FIELD_BITS + 2 * k + 8) + POOL_FIXED));
+    const bits = await this.randomBits(FIELD_BITS * N);
+    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
+    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
+    const c = await this.openMasked(this.add(x, r));
+    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
+    // elements whose c < 2^bound may have wrapped: redo them (public, data-independent choice)
+    const retry: number[] = [];
+    const hiLim = bound >= 32 ? 2 ** (bound - 32) : 0;
+    const loLim = bound >= 32 ? 0 : 2 ** bound;
+    for (let e = 0; e < N; e++) {
+      const hi = cu32[2 * e + 1]!;
+      if (hi < hiLim || (hi === 0 && cu32[2 * e]! < loLim)) retry.push(e);
+    }
+    const u = await this.greaterThanPublic(
+      Array.from({ length: k }, (_, i) => bit(i)),
+      cu32,
+    );
+    // c mod 2^k as a public vector
+    const cLow = new BigUint64Array(N);
+    const l32 = new Uint32Array(cLow.buffer);
+    const loMask = k >= 32 ? 0xffffffff : (2 ** k - 1) >>> 0;
+    const hiMask = k > 32 ? (2 ** (k - 32) - 1) >>> 0 : 0;
+    for (let j = 0; j < N; j++) {
+      l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
+      l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
+    }
+    const rLow = this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i)));
+    const res = this.addPublic(this.sub(this.mulConst(u, 1n << BigInt(k)), rLow), cLow);
+    if (retry.length > 0) {
+      const idx = Uint32Array.from(retry);
+      const again = await this.modPow2Bounded(this.gather(x, idx), k, bound);
+      for (let q = 0; q < idx.length; q++) {
+        res.v[idx[q]!] = again.v[q]!;
+        res.m[idx[q]!] = again.m[q]!;
+      }
+    }
+    return res;
+  }
+
+  /** Elements at the given indices (a copy). */
+  private gather(x: Shared, idx: Uint32Array): Shared {
+    const v = new BigUint64Array(idx.length);
+    const m = new BigUint64Array(idx.length);
+    for (let q = 0; q < idx.length; q++) {
+      v[q] = x.v[idx[q]!]!;
+      m[q] = x.m[idx[q]!]!;
+    }
+    return { v, m };
+  }
+
+  /**
+   * [r > c] per element for shared bits r (bits[i] = bit i, each with its MAC) and a public c given
+   * as little-endian u32 pairs (bits at and above bits.length ignored). With e_i = [r_i = c_i]
+   * (linear in r_i for public c_i) and E_i = prod_{j>i} e_j, the first differing bit from the top
+   * decides: [r > c] = sum_{i: c_i = 0} E_i·r_i = sum_{i: c_i = 0} (E_i − E_{i−1}), linear in the
+   * suffix products E. These are computed in blocks of about sqrt(k) bits: chains inside the blocks
+   * in parallel, a chain over the block products, and one inner product (a single degree reduction)
+   * that weights each block's partial answer by the product of the blocks above it. In all k − 1
+   * checked products (2(k − 1) DN elements) and about 2·sqrt(k) rounds.
+   */
+  private async greaterThanPublic(bits: readonly Shared[], cu32: Uint32Array): Promise<Shared> {
+    const k = bits.length;
+    const N = bits[0]!.v.length;
+    const cBit = (i: number): Vec => {
+      const out = new BigUint64Array(N);
+      const o32 = new Uint32Array(out.buffer);
+      const word = i >= 32 ? 1 : 0;
+      const sh = i & 31;
+      for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
+      return out;
+    };
+    // per bit: e_i = [r_i = c_i] = (1 − c_i) + (2c_i − 1)·r_i, and the weight 1 − c_i
+    const eq: Shared[] = [];
+    const notC: Vec[] = [];
+    for (let i = 0; i < k; i++) {
+      const ci = cBit(i);
+      const nc = this.F.affine(ci, P - 1n, 1n);
+      const sign = this.F.affine(ci, 2n, P - 1n);
+      eq.push(this.addPublic(this.mulPublic(bits[i]!, sign), nc));
+      notC.push(nc);
+    }
+    // blocks from the top: block j holds bits top_j, top_j − 1, ..., down to its lowest
+    const b = Math.max(1, Math.ceil(Math.sqrt(k)));
+    const blocks: number[][] = [];
+    for (let hi = k - 1; hi >= 0; hi -= b) {
+      const blk: number[] = [];
+      for (let i = hi; i > hi - b && i >= 0; i--) blk.push(i);
+      blocks.push(blk);
+    }
+    // within each block: D_0 = 1, D_{s+1} = D_s · e_{blk[s]}; gt_j = sum_s (1 − c)(D_s − D_{s+1})
+    const D: Shared[] = blocks.map((blk) => eq[blk[0]!]!); // D_1
+    const gt: Shared[] = blocks.map((blk) =>
+      this.mulPublic(this.affine(eq[blk[0]!]!, P - 1n, 1n), notC[blk[0]!]!),
+    );
+    for (let s = 1; ; s++) {
+      const active = blocks.map((_, j) => j).filter((j) => blocks[j]!.length > s);
+      if (active.length === 0) break;
+      const prods = await this.mulMany(active.map((j) => [D[j]!, eq[blocks[j]![s]!]!] as const));
+      active.forEach((j, q) => {
+        const next = prods[q]!;
+        gt[j] = this.add(gt[j]!, this.mulPublic(this.sub(D[j]!, next), notC[blocks[j]![s]!]!));
+        D[j] = next;
+      });
+    }
+    // block j's answer counts only if all blocks above agree: S_1 = D_0 (block 0's product of
+    // all its e), S_j = S_{j−1} · D_{j−1}
+    const nb = blocks.length;
+    const S: Shared[] = [];
+    for (let j = 1; j < nb; j++)
+      S[j] = j === 1 ? D[0]! : (await this.mulMany([[S[j - 1]!, D[j - 1]!]]))[0]!;
+    let greater = gt[0]!;
+    if (nb > 1) {
+      greater = this.add(
+        greater,
+        await this.mulSum(
+          Array.from({ length: nb - 1 }, (_, q) => [S[q + 1]!, gt[q + 1]!] as const),
+        ),
+      );
+    }
+    return greater;
+  }
+
+  /** sum_j a_j ⊙ b_j element-wise with a single degree reduction (checked like one product). */
+  private async mulSum(pairs: readonly (readonly [Shared, Shared])[]): Promise<Shared> {
+    const n = pairs[0]![0].v.length;
+    const d = new BigUint64Array(2 * n);
+    const dv = d.subarray(0, n);
+    const dm = d.subarray(n);
+    for (const [a, b] of pairs) {
+      this.F.mulAdd(a.v, b.v, dv, dv);
+      this.F.mulAdd(a.m, b.v, dm, dm);
+    }
+    if (this.finalized)
+      throw new MpcError('ERR_PARAM', 'mul: the session is finalized (its MAC key was opened)');
+    const z = await this.reduceDegree(d);
+    const res = { v: z.subarray(0, n), m: z.subarray(n) };
+    this.record(res);
+    return res;
   }
 
   /** sum_i 2^i · bits[i], by Horner with the small multiplier 2 (no full products). */
@@ -564,7 +743,12 @@ export class Session {
       );
     }
     const shifted = this.addConst(d, 1n << BigInt(bits));
-    const low = await this.modPow2(shifted, bits);
+    // shifted < 2^(bits+1): the no-wrap path while a redo stays rare (probability 2^(bits−60))
+    const low = await this.modPow2(
+      shifted,
+      bits,
+      bits + 1 <= NO_WRAP_MAX_BOUND ? bits + 1 : undefined,
+    );
     const bit = this.mulConst(this.sub(shifted, low), invRef(1n << BigInt(bits)));
     return this.affine(bit, P - 1n, 1n);
   }
@@ -642,7 +826,7 @@ export class Session {
       if (tap && tap.at === times) tapped = await this.mul(cur, tap.mulBy);
       return tapped ? { out: cur, tapped } : { out: cur };
     };
-    await this.prepareDoubles(Math.min(POOL_MAX, 2 * d.v.length * 68));
+    await this.refillFor(Math.min(POOL_MAX, 2 * d.v.length * 68 + POOL_FIXED));
     // a_k = d^(2^k - 1)
     const a1 = d;
     const a2 = await this.mul((await sq(a1, 1)).out, a1);
@@ -674,7 +858,7 @@ export class Session {
       throw new MpcError('ERR_PARAM', `trunc: k must be in 1..${bits - 1}, got ${k}`);
     const off = 1n << BigInt(bits - 1);
     const xp = this.addConst(x, off); // in [0, 2^bits)
-    const low = await this.modPow2(xp, k);
+    const low = await this.modPow2(xp, k, bits <= NO_WRAP_MAX_BOUND ? bits : undefined);
     const q = this.mulConst(this.sub(xp, low), invRef(1n << BigInt(k)));
     return this.addConst(q, P - (off >> BigInt(k)));
   }
@@ -804,7 +988,13 @@ export class Session {
       }
       return;
     }
-    if (this.macPending.length === 0 && this.dealtPending.size === 0 && !opts.final) return;
+    if (
+      this.macPending.length === 0 &&
+      this.dealtPending.size === 0 &&
+      this.zeroPending.length === 0 &&
+      !opts.final
+    )
+      return;
     this.counters.verifies++;
     const F = this.F;
     const [rho1, rho2] = await this.coin(2);
@@ -818,6 +1008,8 @@ export class Session {
       this.dealtPending.get(d)!.reduce((acc, v) => F.horner(v, rho1!, acc), 0n),
     );
     this.dealtPending.clear();
+    const zeros = this.zeroPending;
+    this.zeroPending = [];
     let T: bigint[];
     if (opts.final) {
       const rOpen = await this.openRaw(BigUint64Array.of(this.rShare));
@@ -832,9 +1024,13 @@ export class Session {
       );
       T = [mod(u1 - rw[0]!), mod(u2 - rw[1]!)];
     }
-    const opened = await this.openRaw(BigUint64Array.from([...T, ...ys]));
+    const opened = await this.openRaw(
+      BigUint64Array.from([...T, ...ys, ...zeros.map((z) => z.share)]),
+    );
     if (opened.bad.length) {
-      const badDealers = opened.bad.filter((i) => i >= 2).map((i) => dealers[i - 2]!);
+      const badDealers = opened.bad
+        .filter((i) => i >= 2 && i < 2 + ys.length)
+        .map((i) => dealers[i - 2]!);
       const err = new MpcError(
         'ERR_CHEATING',
         badDealers.length
@@ -852,6 +1048,8 @@ export class Session {
         ),
       );
     }
+    const nonzero = zeros.findIndex((_, i) => opened.values[2 + ys.length + i] !== 0n);
+    if (nonzero >= 0) throw this.party.abort(new MpcError('ERR_CHEATING', zeros[nonzero]!.where));
   }
 
   /** Checks dealt degree-t sharings right away (inputs): coin, masked combination, robust open. */
@@ -1016,16 +1214,13 @@ export class Session {
       list.push(col1[d]!);
       this.dealtPending.set(d, list);
     }
-    const M = this.vandermonde();
-    const out = [
-      concat(
-        F.linCombMany(
-          col1.map((c) => c.subarray(0, count)),
-          M,
-        ),
-      ),
-    ];
-    if (double) out.push(concat(F.linCombMany(col2, M)));
+    const extract = (cols: Vec[]): Vec =>
+      // small points 1..n: the kernel multiplies by j+1 <= 7 instead of full products
+      this.n <= 7 && this.n - t <= 4
+        ? concat(F.vandermonde(cols, this.n - t))
+        : concat(F.linCombMany(cols, this.vandermonde()));
+    const out = [extract(col1.map((c) => c.subarray(0, count)))];
+    if (double) out.push(extract(col2));
     return out;
   }
 
@@ -1061,7 +1256,22 @@ export class Session {
   async prepareDoubles(len: number): Promise<void> {
     const have = this.pool ? this.pool.rt.length - this.pool.off : 0;
     if (have >= len) return;
-    const per = Math.ceil((len - have) / (this.n - this.t));
+    await this.addDoubles(len - have);
+  }
+
+  /**
+   * Deals once, unconditionally: tops the pool up to `len` (at least `POOL_FIXED` more). Whether a
+   * leftover pool would have sufficed depends on the sizes of earlier batches, so a conditional
+   * refill at this point would make the step count vary with N; one dealing step per call does not.
+   */
+  private async refillFor(len: number): Promise<void> {
+    const have = this.pool ? this.pool.rt.length - this.pool.off : 0;
+    await this.addDoubles(Math.max(len - have, POOL_FIXED));
+  }
+
+  private async addDoubles(count: number): Promise<void> {
+    const have = this.pool ? this.pool.rt.length - this.pool.off : 0;
+    const per = Math.ceil(count / (this.n - this.t));
     const [rt, r2t] = await this.dealAndExtract(per, true);
     if (this.pool && have > 0) {
       this.pool = {

@@ -61,40 +61,59 @@
         (local.set $o (i32.add (local.get $o) (i32.const 8)))
         (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
 
-  ;; o[i] = a[i] * b[i]
+  ;; o[i] = a[i] * b[i]: two elements per iteration in SIMD lanes, the odd last one in scalar code
   (func (export "mul") (param $a i32) (param $b i32) (param $o i32) (param $n i32)
-    (local $end i32) (local $x i64) (local $y i64) (local $r i64) @locals
+    (local $end i32) (local $end2 i32) (local $x i64) (local $y i64) (local $r i64)
+    (local $vx v128) (local $vy v128) (local $vr v128) @locals @vlocals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
-      (loop $l
+    (local.set $end2 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done2
+      (br_if $done2 (i32.ge_u (local.get $a) (local.get $end2)))
+      (loop $l2
+        (local.set $vx (v128.load (local.get $a)))
+        (local.set $vy (v128.load (local.get $b)))
+        @vmulmod($vr, $vx, $vy)
+        (v128.store (local.get $o) (local.get $vr))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l2 (i32.lt_u (local.get $a) (local.get $end2)))))
+    (if (i32.lt_u (local.get $a) (local.get $end))
+      (then
         (local.set $x (i64.load (local.get $a)))
         (local.set $y (i64.load (local.get $b)))
         @mulmod($r, $x, $y)
-        (i64.store (local.get $o) (local.get $r))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
-        (local.set $b (i32.add (local.get $b) (i32.const 8)))
-        (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
+        (i64.store (local.get $o) (local.get $r)))))
 
-  ;; o[i] = a[i] * b[i] + c[i]   (one reduction: the lazy product < 2^63 plus c < 2^61 fits)
+  ;; o[i] = a[i] * b[i] + c[i]   (one reduction: the lazy product < 2^63 plus c < 2^61 fits);
+  ;; two elements per iteration in SIMD lanes, the odd last one in scalar code
   (func (export "muladd") (param $a i32) (param $b i32) (param $c i32) (param $o i32) (param $n i32)
-    (local $end i32) (local $x i64) (local $y i64) (local $r i64) @locals
+    (local $end i32) (local $end2 i32) (local $x i64) (local $y i64) (local $r i64)
+    (local $vx v128) (local $vy v128) (local $vr v128) @locals @vlocals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
-    (block $done
-      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
-      (loop $l
+    (local.set $end2 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done2
+      (br_if $done2 (i32.ge_u (local.get $a) (local.get $end2)))
+      (loop $l2
+        (local.set $vx (v128.load (local.get $a)))
+        (local.set $vy (v128.load (local.get $b)))
+        @vmullazy($vr, $vx, $vy)
+        (local.set $vr (i64x2.add (local.get $vr) (v128.load (local.get $c))))
+        @vfold($vr)
+        (v128.store (local.get $o) (local.get $vr))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (local.set $c (i32.add (local.get $c) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l2 (i32.lt_u (local.get $a) (local.get $end2)))))
+    (if (i32.lt_u (local.get $a) (local.get $end))
+      (then
         (local.set $x (i64.load (local.get $a)))
         (local.set $y (i64.load (local.get $b)))
         @mullazy($r, $x, $y)
         (local.set $r (i64.add (local.get $r) (i64.load (local.get $c))))
         @fold($r)
-        (i64.store (local.get $o) (local.get $r))
-        (local.set $a (i32.add (local.get $a) (i32.const 8)))
-        (local.set $b (i32.add (local.get $b) (i32.const 8)))
-        (local.set $c (i32.add (local.get $c) (i32.const 8)))
-        (local.set $o (i32.add (local.get $o) (i32.const 8)))
-        (br_if $l (i32.lt_u (local.get $a) (local.get $end))))))
+        (i64.store (local.get $o) (local.get $r)))))
 
   ;; o[i] = a[i] * b[i] - c[i]   (adds p - c, which is < 2^61 + 1)
   (func (export "mulsub") (param $a i32) (param $b i32) (param $c i32) (param $o i32) (param $n i32)
@@ -188,10 +207,42 @@
     (local.get $r))
 
   ;; Horner fold across the vector: for i in 0..n: acc = acc * rho + a[i]. Returns acc.
-  ;; Used by the batched random-linear-combination checks.
+  ;; Used by the batched random-linear-combination checks. One chain is bound by the multiplier's
+  ;; latency, so whole quads run as four interleaved chains with the multiplier rho^4 (chain q takes
+  ;; the elements i = 4j + q; the incoming acc starts chain 3) and are joined as
+  ;; c0·rho^3 + c1·rho^2 + c2·rho + c3, which is exactly the sequential fold; the rest one at a time.
   (func (export "horner") (param $a i32) (param $n i32) (param $rho i64) (param $acc i64) (result i64)
-    (local $end i32) @locals
+    (local $end i32) (local $end4 i32) (local $r2 i64) (local $r3 i64) (local $r4 i64)
+    (local $c0 i64) (local $c1 i64) (local $c2 i64) (local $x i64) @locals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $end4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $done4
+      (br_if $done4 (i32.ge_u (local.get $a) (local.get $end4)))
+      @mulmod($r2, $rho, $rho)
+      @mulmod($r3, $r2, $rho)
+      @mulmod($r4, $r2, $r2)
+      (loop $l4
+        @mullazy($c0, $c0, $r4)
+        (local.set $c0 (i64.add (local.get $c0) (i64.load (local.get $a))))
+        @fold($c0)
+        @mullazy($c1, $c1, $r4)
+        (local.set $c1 (i64.add (local.get $c1) (i64.load offset=8 (local.get $a))))
+        @fold($c1)
+        @mullazy($c2, $c2, $r4)
+        (local.set $c2 (i64.add (local.get $c2) (i64.load offset=16 (local.get $a))))
+        @fold($c2)
+        @mullazy($acc, $acc, $r4)
+        (local.set $acc (i64.add (local.get $acc) (i64.load offset=24 (local.get $a))))
+        @fold($acc)
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (br_if $l4 (i32.lt_u (local.get $a) (local.get $end4))))
+      @mulpart($x, $c0, $r3)
+      (local.set $acc (i64.add (local.get $acc) (local.get $x)))
+      @mulpart($x, $c1, $r2)
+      (local.set $acc (i64.add (local.get $acc) (local.get $x)))
+      @mulpart($x, $c2, $rho)
+      (local.set $acc (i64.add (local.get $acc) (local.get $x)))
+      @fold($acc))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
@@ -263,10 +314,132 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br_if $l (i32.lt_u (local.get $i) (local.get $n))))))
 
+  ;; Linear combinations of exactly 3 and 5 columns with the coefficients in registers (openings from
+  ;; t+1 = 3 shares, kings and dealers with n = 5): no inner loop, two elements per iteration in SIMD
+  ;; lanes, one full reduction per element; an odd last element in scalar code.
+  ;; Column j at cols + j*stride; o[i] = sum_j lam_j * col_j[i].
+  (func (export "lincomb3") (param $cols i32) (param $stride i32) (param $l0 i64) (param $l1 i64)
+                            (param $l2 i64) (param $o i32) (param $n i32)
+    (local $end i32) (local $end2 i32) (local $x i64) (local $s i64) (local $r i64) (local $s2 i32)
+    (local $h0 v128) (local $w0 v128) (local $h1 v128) (local $w1 v128) (local $h2 v128) (local $w2 v128)
+    (local $vx v128) (local $vs v128) (local $vr v128) @locals @vlocals
+    (local.set $s2 (i32.shl (local.get $stride) (i32.const 1)))
+    (local.set $end (i32.add (local.get $cols) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $end2 (i32.add (local.get $cols) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    @vprep($h0, $w0, $l0) @vprep($h1, $w1, $l1) @vprep($h2, $w2, $l2)
+    (block $done2
+      (br_if $done2 (i32.ge_u (local.get $cols) (local.get $end2)))
+      (loop $l2
+        (local.set $vx (v128.load (local.get $cols)))
+        @vmulpartk($vs, $vx, $h0, $w0)
+        (local.set $vx (v128.load (i32.add (local.get $cols) (local.get $stride))))
+        @vmulpartk($vr, $vx, $h1, $w1)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        (local.set $vx (v128.load (i32.add (local.get $cols) (local.get $s2))))
+        @vmulpartk($vr, $vx, $h2, $w2)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        @vfold($vs)
+        (v128.store (local.get $o) (local.get $vs))
+        (local.set $cols (i32.add (local.get $cols) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l2 (i32.lt_u (local.get $cols) (local.get $end2)))))
+    (if (i32.lt_u (local.get $cols) (local.get $end))
+      (then
+        (local.set $x (i64.load (local.get $cols)))
+        @mulpart($s, $x, $l0)
+        (local.set $x (i64.load (i32.add (local.get $cols) (local.get $stride))))
+        @mulpart($r, $x, $l1)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        (local.set $x (i64.load (i32.add (local.get $cols) (local.get $s2))))
+        @mulpart($r, $x, $l2)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        @fold($s)
+        (i64.store (local.get $o) (local.get $s)))))
+
+  (func (export "lincomb5") (param $cols i32) (param $stride i32) (param $l0 i64) (param $l1 i64)
+                            (param $l2 i64) (param $l3 i64) (param $l4 i64) (param $o i32) (param $n i32)
+    (local $end i32) (local $end2 i32) (local $x i64) (local $s i64) (local $r i64) (local $p i32)
+    (local $h0 v128) (local $w0 v128) (local $h1 v128) (local $w1 v128) (local $h2 v128) (local $w2 v128)
+    (local $h3 v128) (local $w3 v128) (local $h4 v128) (local $w4 v128)
+    (local $vx v128) (local $vs v128) (local $vr v128) @locals @vlocals
+    (local.set $end (i32.add (local.get $cols) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $end2 (i32.add (local.get $cols) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    @vprep($h0, $w0, $l0) @vprep($h1, $w1, $l1) @vprep($h2, $w2, $l2) @vprep($h3, $w3, $l3) @vprep($h4, $w4, $l4)
+    (block $done2
+      (br_if $done2 (i32.ge_u (local.get $cols) (local.get $end2)))
+      (loop $l2
+        (local.set $vx (v128.load (local.get $cols)))
+        @vmulpartk($vs, $vx, $h0, $w0)
+        (local.set $p (i32.add (local.get $cols) (local.get $stride)))
+        (local.set $vx (v128.load (local.get $p)))
+        @vmulpartk($vr, $vx, $h1, $w1)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $vx (v128.load (local.get $p)))
+        @vmulpartk($vr, $vx, $h2, $w2)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $vx (v128.load (local.get $p)))
+        @vmulpartk($vr, $vx, $h3, $w3)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $vx (v128.load (local.get $p)))
+        @vmulpartk($vr, $vx, $h4, $w4)
+        (local.set $vs (i64x2.add (local.get $vs) (local.get $vr)))
+        @vfold($vs)
+        (v128.store (local.get $o) (local.get $vs))
+        (local.set $cols (i32.add (local.get $cols) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $l2 (i32.lt_u (local.get $cols) (local.get $end2)))))
+    (if (i32.lt_u (local.get $cols) (local.get $end))
+      (then
+        (local.set $x (i64.load (local.get $cols)))
+        @mulpart($s, $x, $l0)
+        (local.set $p (i32.add (local.get $cols) (local.get $stride)))
+        (local.set $x (i64.load (local.get $p)))
+        @mulpart($r, $x, $l1)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $x (i64.load (local.get $p)))
+        @mulpart($r, $x, $l2)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $x (i64.load (local.get $p)))
+        @mulpart($r, $x, $l3)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        (local.set $p (i32.add (local.get $p) (local.get $stride)))
+        (local.set $x (i64.load (local.get $p)))
+        @mulpart($r, $x, $l4)
+        (local.set $s (i64.add (local.get $s) (local.get $r)))
+        @fold($s)
+        (i64.store (local.get $o) (local.get $s)))))
+
   ;; o[i] = a[i]^(2^k)  (k squarings; square roots use k = 59 since (p+1)/4 = 2^59)
+  ;; A chain of squarings is bound by the multiplier's latency, so four elements are squared side
+  ;; by side (two independent SIMD chains of two lanes each); the remaining n mod 4 one at a time.
   (func (export "pow2k") (param $a i32) (param $k i32) (param $o i32) (param $n i32)
-    (local $end i32) (local $v i64) (local $j i32) @locals
+    (local $end i32) (local $end4 i32) (local $v i64) (local $va v128) (local $vb v128)
+    (local $j i32) @locals @vlocals
     (local.set $end (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+    (local.set $end4 (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 3))))
+    (block $done4
+      (br_if $done4 (i32.ge_u (local.get $a) (local.get $end4)))
+      (loop $l4
+        (local.set $va (v128.load (local.get $a)))
+        (local.set $vb (v128.load offset=16 (local.get $a)))
+        (local.set $j (local.get $k))
+        (block $sdone4
+          (br_if $sdone4 (i32.eqz (local.get $j)))
+          (loop $s4
+            @vmulmod($va, $va, $va)
+            @vmulmod($vb, $vb, $vb)
+            (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+            (br_if $s4 (local.get $j))))
+        (v128.store (local.get $o) (local.get $va))
+        (v128.store offset=16 (local.get $o) (local.get $vb))
+        (local.set $a (i32.add (local.get $a) (i32.const 32)))
+        (local.set $o (i32.add (local.get $o) (i32.const 32)))
+        (br_if $l4 (i32.lt_u (local.get $a) (local.get $end4)))))
     (block $done
       (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
       (loop $l
