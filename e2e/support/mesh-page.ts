@@ -59,7 +59,12 @@ const api = {
       // Claims another node's key but can only sign with its own: the handshake must fail.
       const own = id;
       const claimed = hexToBytes(o.forgeKey);
-      id = { publicKey: claimed, id: o.forgeKey, sign: (m) => own.sign(m) };
+      id = {
+        publicKey: claimed,
+        id: o.forgeKey,
+        sign: (m) => own.sign(m),
+        secretKey: () => own.secretKey(),
+      };
     }
     mesh = new Mesh({
       signalingUrl: o.url,

@@ -32,6 +32,8 @@ export const DATA_FIRST = 1;
 export const DATA_LAST = 2;
 /** Payload bytes per DATA frame: 64 KiB is the largest size every SCTP stack accepts. */
 export const CHUNK_BYTES = 64 * 1024 - 16;
+/** Largest DATA frame: header, channel, flags, total and one chunk. */
+export const DATA_FRAME_MAX = HEADER_BYTES + 9 + CHUNK_BYTES;
 
 export type Frame =
   | {
@@ -93,6 +95,10 @@ export function encodePing(
 }
 
 /** One DATA frame; `total` is written only on the first frame of a message. */
+/**
+ * One DATA frame. With `into` (at least DATA_FRAME_MAX bytes) the frame is written there and a view
+ * of it returned, for a sender that hands it to a channel copying synchronously and reuses the buffer.
+ */
 export function encodeData(
   seq: number,
   channel: number,
@@ -100,9 +106,18 @@ export function encodeData(
   first: boolean,
   last: boolean,
   total: number,
+  into?: Uint8Array,
 ): Uint8Array {
   const extra = first ? 4 : 0;
-  const { out, view } = header(FRAME_DATA, seq, 5 + extra + payload.length);
+  const len = HEADER_BYTES + 5 + extra + payload.length;
+  let out: Uint8Array;
+  let view: DataView;
+  if (into && into.length >= len) {
+    out = into.subarray(0, len);
+    view = new DataView(out.buffer, out.byteOffset, len);
+    out[0] = FRAME_DATA;
+    view.setUint32(1, seq >>> 0);
+  } else ({ out, view } = header(FRAME_DATA, seq, 5 + extra + payload.length));
   view.setUint32(HEADER_BYTES, channel >>> 0);
   out[HEADER_BYTES + 4] = (first ? DATA_FIRST : 0) | (last ? DATA_LAST : 0);
   if (first) view.setUint32(HEADER_BYTES + 5, total >>> 0);

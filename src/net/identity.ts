@@ -14,12 +14,22 @@ export interface NodeIdentity {
   readonly id: string;
   /** Compact (64-byte) low-S ECDSA signature over sha256(message). */
   sign(message: Uint8Array): Uint8Array;
+  /**
+   * The secret key, for this node's own use only (decrypting share bundles sealed to it, signing
+   * its chain registration). Never sent, logged or stored anywhere but the profile's IndexedDB.
+   */
+  secretKey(): Uint8Array;
 }
 
 export function identityFromSecret(secretKey: Uint8Array): NodeIdentity {
   const sk = secretKey.slice();
   const publicKey = secp256k1.getPublicKey(sk, true);
-  return { publicKey, id: bytesToHex(publicKey), sign: (m) => secp256k1.sign(m, sk) };
+  return {
+    publicKey,
+    id: bytesToHex(publicKey),
+    sign: (m) => secp256k1.sign(m, sk),
+    secretKey: () => sk.slice(),
+  };
 }
 
 export function randomIdentity(): NodeIdentity {
