@@ -4,7 +4,7 @@
  * evaluator feed it, so they cannot disagree on the arithmetic done in the clear.
  */
 import type { AggSpec, CExpr } from './check';
-import { layout, type Plan } from './plan';
+import { fixedOf, layout, type Plan } from './plan';
 import { daysToDate, type ResolvedColumn } from './schema';
 
 /** p = 2^61 − 1, the engine's field. */
@@ -140,6 +140,18 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
     const prod = (a: ResolvedColumn, b: ResolvedColumn) =>
       a.index <= b.index ? stat(`prod:${a.name}:${b.name}`) : stat(`prod:${b.name}:${a.name}`);
     const unit = (c: ResolvedColumn) => 10 ** c.scale;
+    /** A statistic computed inside MPC: its quotient q / 2^f, status and sign (undefined if none). */
+    const fixed = (a: AggSpec) => {
+      const j = fixedOf(plan, a);
+      if (j < 0) return undefined;
+      const at = layout.fixed(plan, g, j);
+      const f = plan.fixed[j]!;
+      return {
+        q: Number(opened[at]!) / 2 ** f.fracBits,
+        status: Number(opened[at + 1]!),
+        negative: opened[at + 2] === 1n,
+      };
+    };
     /** n·Σa'b' − Σa'·Σb' (exact), the co-moment scaled by n. */
     const comoment = (a: ResolvedColumn, b: ResolvedColumn) => n * prod(a, b) - sum1(a) * sum1(b);
 
@@ -174,6 +186,13 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
         }
         case 'VAR':
         case 'STDDEV': {
+          const fx = fixed(a);
+          if (fx && fx.status !== 2) {
+            // q = floor(VAR·2^f) in stored units², computed inside MPC; STDDEV = sqrt of it.
+            if (fx.status !== 1) return null;
+            const v = fx.q / unit(a.col) ** 2;
+            return a.fn === 'VAR' ? v : Math.sqrt(v);
+          }
           if (nn < 2) return null;
           const v = Math.max(
             0,
@@ -207,6 +226,12 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
           return out;
         }
         case 'CORR': {
+          const fx = fixed(a);
+          if (fx && fx.status !== 2) {
+            // q = floor(r²·2^f) and the sign of r, computed inside MPC.
+            if (fx.status !== 1) return null;
+            return (fx.negative ? -1 : 1) * Math.min(1, Math.sqrt(fx.q));
+          }
           if (nn < 2) return null;
           const den = Number(comoment(a.a, a.a)) * Number(comoment(a.b, a.b));
           if (!(den > 0)) return null;

@@ -17,9 +17,20 @@
  * returned for encryption to an external requester's key.
  */
 import { P, type Session, type Shared } from '../mpc/index';
+import { bitCost, compareBits, polyCost, polySumCost, sumCompareBits, type BitJob } from './bitcmp';
 import { jointDiscreteLaplace } from './dp';
 import { QueryError } from './errors';
-import type { BoolIR, Plan } from './plan';
+import {
+  compose,
+  DIGIT_BITS,
+  divideChunks,
+  MAX_CMP_BITS,
+  normalizeColumns,
+  splitLow,
+  toChunks,
+  toDigits,
+} from './fixdiv';
+import { releasedStats, type BoolIR, type FixedAgg, type Plan } from './plan';
 import { enforcePolicy, noiseScales, type Policy } from './policy';
 import type { ResolvedColumn } from './schema';
 
@@ -39,6 +50,14 @@ export type OutputMode =
 export interface RunPlanOptions {
   policy: Policy;
   output: OutputMode;
+  /**
+   * Optional bit decompositions of columns (schema column index → bits of x − lo, least
+   * significant first, at least the column's `bits`), as dealt by the engine's `inputBits`
+   * (which checks them). Comparisons of those columns with constants then use the bits
+   * (src/query/bitcmp.ts) where that is cheaper; other columns keep the generic path. Every party
+   * must pass bits for the same columns (the call sequence depends on it).
+   */
+  bits?: ReadonlyMap<number, readonly Shared[]>;
 }
 
 export interface RunPlanResult {
@@ -292,38 +311,104 @@ export async function runPlan(
   // NOT atom sums 1 − P(x).
   const negated = plan.filter.kind === 'not';
   const f0 = plan.filter.kind === 'not' ? plan.filter.arg : plan.filter;
+  // Bit-decomposed columns (opts.bits): comparisons with constants by suffix products of bits
+  // (src/query/bitcmp.ts), used where they take fewer products than the polynomials (and always
+  // instead of the engine's generic comparison on wide columns).
+  const colBits = (c: ResolvedColumn): Shared[] | undefined => {
+    if (empty || c.bits < 1) return undefined;
+    const b = opts.bits?.get(c.index);
+    return b && b.length >= c.bits ? b.slice(0, c.bits) : undefined;
+  };
+  const constAtoms = new Map<
+    number,
+    { col: ResolvedColumn; jobs: { c: bigint; kind: 'lt' | 'eq' }[] }
+  >();
+  const noteAtom = (col: ResolvedColumn, c: bigint, kind: 'lt' | 'eq') => {
+    if (!constAtoms.has(col.index)) constAtoms.set(col.index, { col, jobs: [] });
+    constAtoms.get(col.index)!.jobs.push({ c, kind });
+  };
+  plan.ltAtoms.forEach((a) => a.kind === 'const' && noteAtom(a.col, a.c, 'lt'));
+  plan.eqAtoms.forEach((a) => noteAtom(a.col, a.c, 'eq'));
+  const bitCols = new Set<number>();
+  for (const { col, jobs } of constAtoms.values()) {
+    if (!colBits(col)) continue;
+    const viaBits = jobs.reduce((t, j) => t + bitCost(col.bits, j.c, j.kind), 0);
+    if (rangeOf(col) > POLY_MAX_RANGE || viaBits <= polyCost(rangeOf(col), jobs.length))
+      bitCols.add(col.index);
+  }
   let fast: { col: ResolvedColumn; coeffs: bigint[] } | undefined;
+  let fastBits: { col: ResolvedColumn; c: bigint; kind: 'lt' | 'eq' } | undefined;
   if (!empty && plan.rowVecs.length === 1 && !plan.extrema.length && !plan.groupAtoms.length) {
+    let cand: { col: ResolvedColumn; c: bigint; kind: 'lt' | 'eq' } | undefined;
     if (f0.kind === 'lt') {
       const a = plan.ltAtoms[f0.atom]!;
-      if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
-        fast = { col: a.col, coeffs: stepPolynomial(rangeOf(a.col), Number(a.c)) };
-      }
+      if (a.kind === 'const') cand = { col: a.col, c: a.c, kind: 'lt' };
     } else if (f0.kind === 'eq') {
       const a = plan.eqAtoms[f0.atom]!;
-      if (rangeOf(a.col) <= POLY_MAX_RANGE)
-        fast = { col: a.col, coeffs: lagrangeBasis(rangeOf(a.col))[Number(a.c)]! };
+      cand = { col: a.col, c: a.c, kind: 'eq' };
+    }
+    if (cand) {
+      const D = rangeOf(cand.col);
+      if (
+        colBits(cand.col) &&
+        (D > POLY_MAX_RANGE || bitCost(cand.col.bits, cand.c, cand.kind) <= polySumCost(D))
+      )
+        fastBits = cand;
+      else if (D <= POLY_MAX_RANGE)
+        fast = {
+          col: cand.col,
+          coeffs:
+            cand.kind === 'lt'
+              ? stepPolynomial(D, Number(cand.c))
+              : lagrangeBasis(D)[Number(cand.c)]!,
+        };
     }
   }
   if (fast && negated) fast.coeffs = fast.coeffs.map((c, i) => mod((i === 0 ? 1n : 0n) - c));
-  const fastAtom = fast !== undefined;
+  const fastAtom = fast !== undefined || fastBits !== undefined;
   const fastCount = fast
     ? await sumPolynomial(s, n, sh(fast.col), rangeOf(fast.col), fast.coeffs)
-    : undefined;
+    : fastBits
+      ? await sumCompareBits(
+          s,
+          n,
+          { bits: colBits(fastBits.col)!, c: fastBits.c, kind: fastBits.kind },
+          negated,
+        )
+      : undefined;
+  const bitJobs: { job: BitJob; set: (x: Shared) => void }[] = [];
   const engineLt: number[] = [];
   plan.ltAtoms.forEach((a, i) => {
     if (fastAtom) return;
-    if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
+    if (a.kind === 'const' && bitCols.has(a.col.index)) {
+      bitJobs.push({
+        job: { bits: colBits(a.col)!, c: a.c, kind: 'lt' },
+        set: (x) => (ltVecs[i] = x),
+      });
+    } else if (a.kind === 'const' && rangeOf(a.col) <= POLY_MAX_RANGE) {
       addPoly(a.col, stepPolynomial(rangeOf(a.col), Number(a.c)), (x) => (ltVecs[i] = x));
     } else engineLt.push(i);
   });
   const engineEq: number[] = [];
   plan.eqAtoms.forEach((a, i) => {
     if (fastAtom) return;
-    if (rangeOf(a.col) <= POLY_MAX_RANGE) {
+    if (bitCols.has(a.col.index)) {
+      bitJobs.push({
+        job: { bits: colBits(a.col)!, c: a.c, kind: 'eq' },
+        set: (x) => (eqVecs[i] = x),
+      });
+    } else if (rangeOf(a.col) <= POLY_MAX_RANGE) {
       addPoly(a.col, lagrangeBasis(rangeOf(a.col))[Number(a.c)]!, (x) => (eqVecs[i] = x));
     } else engineEq.push(i);
   });
+  if (bitJobs.length) {
+    const vecs = await compareBits(
+      s,
+      n,
+      bitJobs.map((b) => b.job),
+    );
+    bitJobs.forEach((b, i) => b.set(vecs[i]!));
+  }
   if (polyCols.size) {
     const jobs = [...polyCols.values()].map((pc) => ({
       x: sh(pc.col),
@@ -663,12 +748,20 @@ export async function runPlan(
   // division over all groups and AVG columns; each AVG opens [ok·q, ok] with ok = passed·[n ≥ 1].
   let divOut: { q: Shared; ok: Shared } | undefined;
   if (R && plan.avgDiv) divOut = await avgByDivision(s, plan, noisy, passed, opts.policy);
+  // VAR/STDDEV and CORR by exact multi-limb division inside MPC (plan.fixed): [q, status, negative].
+  const fixedOut = plan.fixed.length
+    ? opts.policy.noise
+      ? noisyFixed(s, plan, passed)
+      : await fixedStatistics(s, plan, noisy, passed)
+    : [];
+  const released = BigUint64Array.from(
+    releasedStats(plan, opts.policy.noise !== undefined).map((r) => (r ? 1n : 0n)),
+  );
   const out: Shared[] = [];
-  const zeros = s.constant(new BigUint64Array(V));
   const perG = plan.extrema.length ? 2 : 1;
   for (let g = 0; g < G; g++) {
     const stat = masked[g * perG]!;
-    out.push(passed[g]!, plan.hideCount ? zeros : stat, ...binPassed[g]!);
+    out.push(passed[g]!, s.mulPublic(stat, released), ...binPassed[g]!);
     if (plan.extrema.length) out.push(masked[g * perG + 1]!);
     if (divOut) {
       for (let j = 0; j < R; j++)
@@ -681,6 +774,7 @@ export async function runPlan(
       for (let j = 0; j < R; j++)
         out.push(s.slice(both, j, j + 1), s.slice(both, R + j, R + j + 1));
     }
+    if (plan.fixed.length) out.push(fixedOut[g]!);
   }
   const output = s.concat(out);
   if (output.v.length !== G * plan.perGroup)
@@ -772,6 +866,203 @@ async function avgByDivision(
   ]);
   const x = s.mulConst(xs!, 1n << BigInt(fracBits));
   const y = s.addConst(s.sub(okn!, ok), 1n); // n where ok, 1 elsewhere
-  const { q } = await s.div(x, y, xBits, yBits);
+  // The engine's restoring division, in radix 2^k (src/query/fixdiv.ts): a k-th of the rounds.
+  const q = compose(s, await divideChunks(s, [{ x, pos: 0, bits: xBits }], y, yBits));
   return { q, ok };
+}
+
+/** With DP noise: every fixed statistic opens [0, 2·passed, 0] (released from the noisy statistics). */
+function noisyFixed(s: Session, plan: Plan, passed: readonly Shared[]): Shared[] {
+  return passed.map((p) =>
+    s.concat(
+      plan.fixed.map(() =>
+        s.concat([
+          s.constant(BigUint64Array.of(0n)),
+          s.mulConst(p, 2n),
+          s.constant(BigUint64Array.of(0n)),
+        ]),
+      ),
+    ),
+  );
+}
+
+/**
+ * VAR and CORR of every group by exact division inside MPC (see `FixedAgg` in plan.ts and
+ * src/query/fixdiv.ts). Per group, returns the concatenated [q, ok, negative] of every fixed
+ * statistic; ok = passed·[n ≥ 2] (and, for CORR, both variances non-zero). Where ok = 0 the
+ * numerator is 0 and the divisor 1, so the slots open as [0, 0, 0] whatever the data. All cells
+ * (groups × statistics) of a kind are batched; VAR and the first CORR division share their steps.
+ */
+async function fixedStatistics(
+  s: Session,
+  plan: Plan,
+  noisy: readonly Shared[],
+  passed: readonly Shared[],
+): Promise<Shared[]> {
+  const G = plan.groupKeys.length;
+  const vars = plan.fixed
+    .map((f, j) => ({ f, j }))
+    .filter((x): x is { f: Extract<FixedAgg, { kind: 'var' }>; j: number } => x.f.kind === 'var');
+  const corrs = plan.fixed
+    .map((f, j) => ({ f, j }))
+    .filter((x): x is { f: Extract<FixedAgg, { kind: 'corr' }>; j: number } => x.f.kind === 'corr');
+  const stat = (g: number, i: number) => s.slice(noisy[g]!, i, i + 1);
+  // cells, group-major: VAR cells then CORR cells
+  const cellsOf = <T>(xs: readonly T[], get: (g: number, x: T) => Shared) =>
+    s.concat(Array.from({ length: G }, (_, g) => s.concat(xs.map((x) => get(g, x)))));
+  const V = vars.length;
+  const C = corrs.length;
+
+  // Co-moments: N = n·S2 − S1², D = n² − n (VAR); Caa, Cbb, Cab (CORR). One batch of products.
+  const nV = cellsOf(vars, (g) => stat(g, 0));
+  const nC = cellsOf(corrs, (g) => stat(g, 0));
+  const pick = (xs: readonly { f: FixedAgg }[], k: (f: FixedAgg) => number, len: number) =>
+    len ? cellsOf(xs, (g, x) => stat(g, k(x.f))) : s.constant(new BigUint64Array(0));
+  const S1 = pick(vars, (f) => (f.kind === 'var' ? f.s1 : 0), V);
+  const S2 = pick(vars, (f) => (f.kind === 'var' ? f.s2 : 0), V);
+  const ck = (name: 'sa' | 'sb' | 'saa' | 'sbb' | 'sab') =>
+    pick(corrs, (f) => (f.kind === 'corr' ? f[name] : 0), C);
+  const [Sa, Sb, Saa, Sbb, Sab] = [ck('sa'), ck('sb'), ck('saa'), ck('sbb'), ck('sab')];
+  const pr = await s.mulMany(
+    [
+      [nV, S2],
+      [S1, S1],
+      [nV, nV],
+      [nC, Saa],
+      [Sa, Sa],
+      [nC, Sbb],
+      [Sb, Sb],
+      [nC, Sab],
+      [Sa, Sb],
+    ].filter(([a]) => a.v.length > 0) as [Shared, Shared][],
+  );
+  const take = (() => {
+    let i = 0;
+    return () => pr[i++]!;
+  })();
+  const N = V ? s.sub(take(), take()) : undefined;
+  const D = V ? s.sub(take(), nV) : undefined;
+  const Caa = C ? s.sub(take(), take()) : undefined;
+  const Cbb = C ? s.sub(take(), take()) : undefined;
+  const Cab = C ? s.sub(take(), take()) : undefined;
+
+  // One batched comparison (58 bits): [n < 2] for every cell; for CORR also [Caa < 1], [Cbb < 1]
+  // and [Cab < 0] (as Cab + 2^57 < 2^57; |Cab| < 2^57 by the plan's bounds).
+  const W = 58;
+  const H = 1n << 57n;
+  const lens = [V * G, C * G];
+  const cmpA: Shared[] = [];
+  const cmpB: bigint[] = [];
+  if (V) {
+    cmpA.push(nV);
+    cmpB.push(...Array.from({ length: lens[0]! }, () => 2n));
+  }
+  if (C) {
+    cmpA.push(nC, Caa!, Cbb!, s.addConst(Cab!, H));
+    for (const c of [2n, 1n, 1n, H]) cmpB.push(...Array.from({ length: lens[1]! }, () => c));
+  }
+  const lt = await s.lt(s.concat(cmpA), s.constant(BigUint64Array.from(cmpB)), W);
+  const part = (i: number, len: number) => s.slice(lt, i, i + len);
+  const notB = (x: Shared) => s.affine(x, P - 1n, 1n);
+  const passV = V ? cellsOf(vars, (g) => passed[g]!) : undefined;
+  const passC = C ? cellsOf(corrs, (g) => passed[g]!) : undefined;
+  let okV: Shared | undefined;
+  let okC: Shared | undefined;
+  let negC: Shared | undefined;
+  let absC: Shared | undefined;
+  {
+    const o = V * G;
+    const L = C * G;
+    const pairs: [Shared, Shared][] = [];
+    if (V) pairs.push([passV!, notB(part(0, o))]);
+    if (C) {
+      negC = part(o + 3 * L, L);
+      pairs.push(
+        [passC!, notB(part(o, L))],
+        [notB(part(o + L, L)), notB(part(o + 2 * L, L))],
+        [Cab!, s.affine(negC, P - 2n, 1n)], // |Cab| = Cab·(1 − 2·neg)
+      );
+    }
+    const q1 = await s.mulMany(pairs);
+    let i = 0;
+    if (V) okV = q1[i++]!;
+    if (C) {
+      const [m1, m2, abs] = [q1[i++]!, q1[i++]!, q1[i++]!];
+      [okC] = await s.mulMany([[m1, m2]]);
+      absC = abs;
+    }
+  }
+  // Zero the numerators and make the divisors 1 where ok = 0.
+  const z: [Shared, Shared][] = [];
+  if (V) z.push([okV!, N!], [okV!, s.addConst(D!, P - 1n)]);
+  if (C)
+    z.push(
+      [okC!, absC!],
+      [okC!, s.addConst(Caa!, P - 1n)],
+      [okC!, s.addConst(Cbb!, P - 1n)],
+      [okC!, negC!],
+    );
+  const zs = await s.mulMany(z);
+  let zi = 0;
+  const numV = V ? zs[zi++]! : undefined;
+  const denV = V ? s.addConst(zs[zi++]!, 1n) : undefined;
+  const absOk = C ? zs[zi++]! : undefined;
+  const denA = C ? s.addConst(zs[zi++]!, 1n) : undefined;
+  const denB = C ? s.addConst(zs[zi++]!, 1n) : undefined;
+  const negOut = C ? zs[zi++]! : undefined;
+
+  // VAR: q = floor(N·2^f / D), N < 2^numBits (a field element), in chunks of 59 − denBits bits.
+  let qV: Shared | undefined;
+  if (V) {
+    const numBits = Math.max(...vars.map((x) => x.f.numBits));
+    const denBits = Math.max(...vars.map((x) => x.f.denBits));
+    const f = vars[0]!.f.fracBits; // the planner gives every VAR of a query the same f
+    const digits = await toDigits(s, numV!, numBits);
+    const chunks = await toChunks(s, digits, DIGIT_BITS, MAX_CMP_BITS - denBits, numBits, f);
+    qV = compose(s, await divideChunks(s, chunks, denV!, denBits));
+  }
+  // CORR: q = floor(floor(Cab²·2^f / Caa) / Cbb). Cab² from 29-bit digits of |Cab| (< 2^57).
+  let qC: Shared | undefined;
+  if (C) {
+    const f = corrs[0]!.f.fracBits;
+    const abBits = Math.max(...corrs.map((x) => x.f.abBits));
+    const denBits = Math.max(...corrs.map((x) => x.f.denBits));
+    const bbBits = Math.max(...corrs.map((x) => x.f.bbBits));
+    const w = MAX_CMP_BITS - denBits;
+    const [a0, a1] = await splitLow(s, absOk!, DIGIT_BITS);
+    const [c0, c1, c2] = await s.mulMany([
+      [a0!, a0!],
+      [a0!, a1!],
+      [a1!, a1!],
+    ]);
+    // Cab² = c0 + 2·c1·2^29 + c2·2^58: columns below 2^58, 2^59 and 2^56.
+    const digits = await normalizeColumns(s, [
+      c0!,
+      s.mulConst(c1!, 2n),
+      c2!,
+      s.constant(new BigUint64Array(C * G)),
+    ]);
+    const chunks = await toChunks(s, digits, DIGIT_BITS, w, 2 * abBits, f);
+    const u = await divideChunks(s, chunks, denA!, denBits);
+    // u ≤ Cbb·2^f < 2^(bbBits + f): higher chunks are zero.
+    const uChunks = u.filter((c) => c.pos < bbBits + f);
+    qC = compose(s, await divideChunks(s, uChunks, denB!, denBits));
+  }
+  const zero = s.constant(BigUint64Array.of(0n));
+  return Array.from({ length: G }, (_, g) => {
+    const parts: Shared[] = new Array<Shared>(plan.fixed.length);
+    vars.forEach(({ j }, k) => {
+      const i = g * V + k;
+      parts[j] = s.concat([s.slice(qV!, i, i + 1), s.slice(okV!, i, i + 1), zero]);
+    });
+    corrs.forEach(({ j }, k) => {
+      const i = g * C + k;
+      parts[j] = s.concat([
+        s.slice(qC!, i, i + 1),
+        s.slice(okC!, i, i + 1),
+        s.slice(negOut!, i, i + 1),
+      ]);
+    });
+    return s.concat(parts);
+  });
 }

@@ -20,6 +20,7 @@
  *  9. verify, then open the output vector (layout below) to the requester only.
  */
 import type { AggSpec, CExpr, CheckedQuery, Pred } from './check';
+import { bitLength } from './fixdiv';
 import type { ResolvedColumn } from './schema';
 
 export type LtAtom =
@@ -58,6 +59,50 @@ export interface Histogram {
   firstVec: number;
 }
 
+/**
+ * A statistic computed inside MPC by exact multi-limb division (src/query/fixdiv.ts), so that only
+ * its fixed-point value is opened (not the counts, sums and sums of squares it comes from).
+ * Row-vector indices point at the shifted statistics it reads.
+ * - `var`: q = floor(N·2^f / D) with N = n·Σx'² − (Σx')², D = n(n − 1): VAR in stored units is
+ *   in (q/2^f − 2^−f, q/2^f]. Opens [q, status, 0].
+ * - `corr`: q = floor(Cab²·2^f / (Caa·Cbb)) (r² to f bits, computed as floor(floor(Cab²·2^f / Caa) / Cbb),
+ *   which is the same integer) and the sign of Cab. Opens [q, status, negative].
+ * status: 1 computed, 0 null (fewer than 2 rows, zero variance, or suppressed), 2 the statistic
+ * was released from the (noisy) sufficient statistics instead (policies with DP noise).
+ */
+export type FixedAgg =
+  | {
+      kind: 'var';
+      col: ResolvedColumn;
+      s1: number;
+      s2: number;
+      fracBits: number;
+      /** Bits of the bound on N (rows²·range²/4). */
+      numBits: number;
+      /** Bits of the bound on D = n(n − 1). */
+      denBits: number;
+    }
+  | {
+      kind: 'corr';
+      a: ResolvedColumn;
+      b: ResolvedColumn;
+      sa: number;
+      sb: number;
+      saa: number;
+      sbb: number;
+      sab: number;
+      fracBits: number;
+      /** Bits of the bound on |Cab| (rows²·range_a·range_b/4). */
+      abBits: number;
+      /** Bits of the larger bound on Caa and Cbb (the divisors). */
+      denBits: number;
+      /** Bits of the bound on Cbb (bounds the intermediate quotient with the fraction bits). */
+      bbBits: number;
+    };
+
+/** Opened slots per fixed statistic: [q, status, negative]. */
+export const FIXED_SLOTS = 3;
+
 export interface Plan {
   checked: CheckedQuery;
   /** Columns read, in schema order. */
@@ -90,7 +135,18 @@ export interface Plan {
    * instead (columns too wide for the division's 59-bit budget).
    */
   avgDiv?: { fracBits: number; xBits: number; yBits: number };
-  /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema, ratio pairs]. */
+  /**
+   * VAR/STDDEV and CORR computed inside MPC by exact division (when the declared rows and ranges
+   * keep their co-moments within the bounds in `planQuery`); see `FixedAgg`.
+   */
+  fixed: FixedAgg[];
+  /**
+   * Which statistics (row vectors) the answer needs in the clear without DP noise; the others open
+   * as 0. With noise, fixed statistics fall back to their (noisy) sufficient statistics:
+   * `releasedStats(plan, true)`.
+   */
+  released: boolean[];
+  /** Layout of the opened vector, per group: [passed, stats (rowVecs.length), bin passed bits (one per bin vector), extrema, ratio pairs, fixed statistics (FIXED_SLOTS each)]. */
   perGroup: number;
   /** Rough estimate of rounds (independent of rows); benchmarks report the measured steps. */
   rounds: number;
@@ -118,6 +174,14 @@ export const AVG_FRAC_BITS = 16;
 export const AVG_MIN_FRAC_BITS = 8;
 /** Budget of the engine's division: xBits + yBits ≤ 59. */
 const MAX_DIV_BITS = 59;
+/**
+ * Fractional bits of VAR computed inside MPC (fewer for very wide columns, so that the quotient
+ * stays below 2^60; below VAR_MIN_FRAC_BITS the sufficient statistics are opened instead), and of
+ * r² for CORR (r = ±sqrt(q / 2^f) is then within 2^−24 of the exact r).
+ */
+export const VAR_FRAC_BITS = 40;
+export const VAR_MIN_FRAC_BITS = 16;
+export const CORR_FRAC_BITS = 48;
 
 export function planQuery(q: CheckedQuery): Plan {
   const ltAtoms: LtAtom[] = [];
@@ -252,6 +316,46 @@ export function planQuery(q: CheckedQuery): Plan {
   const extremaIndex = new Map<string, number>();
   const histograms: Histogram[] = [];
   const histIndex = new Map<string, number>();
+  /** Row-vector indices of AVG columns. */
+  const avgColumns = new Set<number>();
+  const fixed: FixedAgg[] = [];
+  /** `var:col` / `corr:a:b` → index in `fixed`, or −1 when the bounds do not allow it. */
+  const fixedIndex = new Map<string, number>();
+  const rowsB = BigInt(Math.max(1, q.schema.rows));
+  const fixedVar = (col: ResolvedColumn, s1: number, s2: number): FixedAgg | undefined => {
+    const R = col.hi - col.lo;
+    const numBits = bitLength((rowsB * rowsB * R * R) / 4n);
+    const denBits = Math.max(1, bitLength(rowsB * (rowsB - 1n)));
+    // q ≤ (R²/4)·(n/(n − 1))·2^f ≤ R²·2^(f−1) must stay below 2^60.
+    const fracBits = Math.min(VAR_FRAC_BITS, 61 - bitLength(R * R));
+    if (numBits > 60 || denBits > MAX_DIV_BITS - 2 || fracBits < VAR_MIN_FRAC_BITS)
+      return undefined;
+    return { kind: 'var', col, s1, s2, fracBits, numBits, denBits };
+  };
+  const fixedCorr = (
+    a: ResolvedColumn,
+    b: ResolvedColumn,
+    ix: { sa: number; sb: number; saa: number; sbb: number; sab: number },
+  ): FixedAgg | undefined => {
+    const Ra = a.hi - a.lo;
+    const Rb = b.hi - b.lo;
+    const r2 = rowsB * rowsB;
+    const aaBits = bitLength((r2 * Ra * Ra) / 4n);
+    const bbBits = bitLength((r2 * Rb * Rb) / 4n);
+    const abBits = bitLength((r2 * Ra * Rb) / 4n);
+    // Co-moments below 2^57: signed comparisons at 58 bits, divisors leave ≥ 2 bits per chunk.
+    if (Math.max(aaBits, bbBits, abBits) > 57) return undefined;
+    return {
+      kind: 'corr',
+      a,
+      b,
+      ...ix,
+      fracBits: CORR_FRAC_BITS,
+      abBits,
+      denBits: Math.max(1, aaBits, bbBits),
+      bbBits,
+    };
+  };
 
   const visit = (e: CExpr) => {
     if (e.kind === 'neg') return visit(e.arg);
@@ -266,14 +370,22 @@ export function planQuery(q: CheckedQuery): Plan {
       case 'COUNT':
         return;
       case 'SUM':
-      case 'AVG':
         colVec(a.col);
+        return;
+      case 'AVG':
+        avgColumns.add(colVec(a.col));
         return;
       case 'VAR':
-      case 'STDDEV':
-        colVec(a.col);
-        prodVec(a.col, a.col);
+      case 'STDDEV': {
+        const s1 = colVec(a.col);
+        const s2 = prodVec(a.col, a.col);
+        const k = `var:${a.col.name}`;
+        if (!fixedIndex.has(k)) {
+          const f = fixedVar(a.col, s1, s2);
+          fixedIndex.set(k, f ? fixed.push(f) - 1 : -1);
+        }
         return;
+      }
       case 'MIN':
       case 'MAX': {
         used.add(a.col);
@@ -282,13 +394,19 @@ export function planQuery(q: CheckedQuery): Plan {
         if (!extremaIndex.has(k)) extremaIndex.set(k, extrema.push({ col: a.col, dir }) - 1);
         return;
       }
-      case 'CORR':
-        colVec(a.a);
-        colVec(a.b);
-        prodVec(a.a, a.a);
-        prodVec(a.b, a.b);
-        prodVec(a.a, a.b);
+      case 'CORR': {
+        const sa = colVec(a.a);
+        const sb = colVec(a.b);
+        const saa = prodVec(a.a, a.a);
+        const sbb = prodVec(a.b, a.b);
+        const sab = prodVec(a.a, a.b);
+        const k = `corr:${a.a.name}:${a.b.name}`;
+        if (!fixedIndex.has(k)) {
+          const f = fixedCorr(a.a, a.b, { sa, sb, saa, sbb, sab });
+          fixedIndex.set(k, f ? fixed.push(f) - 1 : -1);
+        }
         return;
+      }
       case 'REGRESS': {
         const cols = [a.y, ...a.xs];
         for (const c of cols) colVec(c);
@@ -317,12 +435,22 @@ export function planQuery(q: CheckedQuery): Plan {
     }
   };
   for (const it of q.items) visit(it.expr);
+  // One fraction width for every VAR of the query (they share their division steps).
+  const varFrac = Math.min(
+    ...fixed.map((f) => (f.kind === 'var' ? f.fracBits : VAR_FRAC_BITS)),
+    VAR_FRAC_BITS,
+  );
+  for (const f of fixed) if (f.kind === 'var') f.fracBits = varFrac;
 
   const columns = [...used].sort((x, y) => x.index - y.index);
   const bins = rowVecs.filter((v) => v.kind === 'bin').length;
+  const hiddenAgg = (a: AggSpec): boolean =>
+    a.fn === 'AVG' ||
+    ((a.fn === 'VAR' || a.fn === 'STDDEV') && (fixedIndex.get(`var:${a.col.name}`) ?? -1) >= 0) ||
+    (a.fn === 'CORR' && (fixedIndex.get(`corr:${a.a.name}:${a.b.name}`) ?? -1) >= 0);
   const onlyAvg = (e: CExpr): boolean =>
     e.kind === 'agg'
-      ? e.agg.fn === 'AVG'
+      ? hiddenAgg(e.agg)
       : e.kind === 'neg'
         ? onlyAvg(e.arg)
         : e.kind === 'arith'
@@ -330,14 +458,12 @@ export function planQuery(q: CheckedQuery): Plan {
           : true;
   const P61 = (1n << 61n) - 1n;
   const rowsBound = BigInt(Math.max(1, q.schema.rows));
-  const avgCols = rowVecs
-    .map((v, i) => ({ v, i }))
-    .filter(({ v }) => v.kind === 'col')
-    .map(({ v, i }) => ({ col: (v as { col: ResolvedColumn }).col, i }));
+  const avgCols = [...avgColumns]
+    .sort((x, y) => x - y)
+    .map((i) => ({ col: (rowVecs[i] as { col: ResolvedColumn }).col, i }));
   const avgOnly =
     q.items.some((it) => it.expr.kind !== 'groupKey') && q.items.every((it) => onlyAvg(it.expr));
   // Division inside MPC: x = Σx'·2^f < 2^xBits (Σx' ≤ rows·(hi − lo)), y = n in [1, 2^yBits).
-  const bitLength = (v: bigint) => (v > 0n ? v.toString(2).length : 0);
   // Fractional bits: AVG_FRAC_BITS, fewer (down to AVG_MIN_FRAC_BITS) when the budget is tight.
   const sumBits = Math.max(
     1,
@@ -351,6 +477,7 @@ export function planQuery(q: CheckedQuery): Plan {
       : undefined;
   const hideCount =
     avgOnly &&
+    avgCols.length > 0 &&
     (avgDiv !== undefined ||
       // rational reconstruction of Σx'/n needs 2·A·B < p with A = rows·range (+ noise), B = rows (+ noise)
       avgCols.every(
@@ -358,7 +485,8 @@ export function planQuery(q: CheckedQuery): Plan {
           2n * (rowsBound * (col.hi - col.lo + 1n) + (1n << 24n)) * (rowsBound + (1n << 24n)) < P61,
       ));
   const ratios = hideCount ? avgCols.map(({ i }) => i) : [];
-  const perGroup = 1 + rowVecs.length + bins + extrema.length + 2 * ratios.length;
+  const perGroup =
+    1 + rowVecs.length + bins + extrema.length + 2 * ratios.length + FIXED_SLOTS * fixed.length;
   const G = groupKeys.length;
 
   // Rounds: comparisons (constant, say R_cmp each), boolean depth, group products, row products,
@@ -380,6 +508,7 @@ export function planQuery(q: CheckedQuery): Plan {
     extremaBits * (R_CMP + 2) +
     R_CMP + // cohort comparison
     (avgDiv ? avgDiv.xBits * (R_CMP + 1) + 2 : 0) + // AVG division (restoring, one bit per step)
+    fixedSteps(fixed) * (R_CMP + 1) + // VAR / CORR divisions (one comparison per numerator bit)
     1 + // masking
     2; // verify + open
   const cost = {
@@ -392,7 +521,7 @@ export function planQuery(q: CheckedQuery): Plan {
     dotProducts: G * rowVecs.length,
     extremaBits: extrema.reduce((s, x) => s + x.col.bits, 0) * G,
   };
-  return {
+  const plan: Plan = {
     checked: q,
     columns,
     ltAtoms,
@@ -406,10 +535,105 @@ export function planQuery(q: CheckedQuery): Plan {
     hideCount,
     ratios,
     ...(avgDiv ? { avgDiv } : {}),
+    fixed,
+    released: [],
     perGroup,
     rounds,
     cost,
   };
+  plan.released = releasedStats(plan, false);
+  return plan;
+}
+
+/** Sequential comparison steps of the fixed-statistic divisions (the heaviest of each kind). */
+function fixedSteps(fixed: readonly FixedAgg[]): number {
+  let v = 0;
+  let c = 0;
+  for (const f of fixed) {
+    if (f.kind === 'var') v = Math.max(v, f.numBits + f.fracBits);
+    else c = Math.max(c, 2 * f.abBits + f.fracBits + f.bbBits + f.fracBits);
+  }
+  return v + c;
+}
+
+/** Index of the fixed statistic computing this aggregate, or −1 (computed from opened statistics). */
+export function fixedOf(plan: Plan, a: AggSpec): number {
+  if (a.fn === 'VAR' || a.fn === 'STDDEV')
+    return plan.fixed.findIndex((f) => f.kind === 'var' && f.col === a.col);
+  if (a.fn === 'CORR')
+    return plan.fixed.findIndex((f) => f.kind === 'corr' && f.a === a.a && f.b === a.b);
+  return -1;
+}
+
+/**
+ * Statistics the answer needs in the clear: the count (COUNT, SUM, MIN/MAX emptiness, AVG unless
+ * hidden), Σx' of SUM and of AVG unless hidden, histogram bins, everything REGRESS reads, and the
+ * statistics of VAR/STDDEV/CORR not computed inside MPC — or, with DP noise (`noisy`), all the
+ * (noisy) statistics of VAR/STDDEV/CORR, which are then released instead of the quotient.
+ */
+export function releasedStats(plan: Plan, noisy: boolean): boolean[] {
+  const out = plan.rowVecs.map((v) => v.kind === 'bin');
+  const vec = (k: string) =>
+    plan.rowVecs.findIndex((v) =>
+      v.kind === 'one'
+        ? k === 'one'
+        : v.kind === 'col'
+          ? k === `col:${v.col.name}`
+          : v.kind === 'prod'
+            ? k === `prod:${v.a.name}:${v.b.name}`
+            : false,
+    );
+  const mark = (...ks: string[]) => ks.forEach((k) => (out[vec(k)] = true));
+  const prodKey = (a: ResolvedColumn, b: ResolvedColumn) =>
+    a.index <= b.index ? `prod:${a.name}:${b.name}` : `prod:${b.name}:${a.name}`;
+  const visit = (e: CExpr): void => {
+    if (e.kind === 'neg') return visit(e.arg);
+    if (e.kind === 'arith') {
+      visit(e.left);
+      visit(e.right);
+      return;
+    }
+    if (e.kind !== 'agg') return;
+    const a = e.agg;
+    switch (a.fn) {
+      case 'COUNT':
+      case 'MIN':
+      case 'MAX':
+      case 'HISTOGRAM':
+        if (a.fn !== 'HISTOGRAM') mark('one');
+        return;
+      case 'SUM':
+        mark('one', `col:${a.col.name}`);
+        return;
+      case 'AVG':
+        if (!plan.hideCount) mark('one', `col:${a.col.name}`);
+        return;
+      case 'VAR':
+      case 'STDDEV':
+        if (noisy || fixedOf(plan, a) < 0) mark('one', `col:${a.col.name}`, prodKey(a.col, a.col));
+        return;
+      case 'CORR':
+        if (noisy || fixedOf(plan, a) < 0)
+          mark(
+            'one',
+            `col:${a.a.name}`,
+            `col:${a.b.name}`,
+            prodKey(a.a, a.a),
+            prodKey(a.b, a.b),
+            prodKey(a.a, a.b),
+          );
+        return;
+      case 'REGRESS': {
+        const cols = [a.y, ...a.xs];
+        mark('one', ...cols.map((c) => `col:${c.name}`));
+        for (let i = 0; i < cols.length; i++)
+          for (let j = i; j < cols.length; j++) mark(prodKey(cols[i]!, cols[j]!));
+        return;
+      }
+    }
+  };
+  for (const it of plan.checked.items) visit(it.expr);
+  return out;
 }
 
 function countMuls(b: BoolIR): number {
@@ -441,4 +665,13 @@ export const layout = {
     p.rowVecs.filter((v) => v.kind === 'bin').length +
     p.extrema.length +
     2 * r,
+  /** Fixed statistic j of group g: [q, status, negative] at this index and the next two. */
+  fixed: (p: Plan, g: number, j: number) =>
+    g * p.perGroup +
+    1 +
+    p.rowVecs.length +
+    p.rowVecs.filter((v) => v.kind === 'bin').length +
+    p.extrema.length +
+    2 * p.ratios.length +
+    FIXED_SLOTS * j,
 };

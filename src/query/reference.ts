@@ -4,7 +4,7 @@
  * an independent SQL engine) and as the plaintext baseline of benchmarks; never in the product path
  * on real data.
  */
-import { layout, type BoolIR, type Plan } from './plan';
+import { layout, releasedStats, type BoolIR, type Plan } from './plan';
 import { P } from './finalize';
 import { noiseScales, type Policy } from './policy';
 
@@ -90,6 +90,7 @@ export function evaluatePlain(
   const at = atoms(plan, data, n);
   const filter = evalBool(plan.filter, at, n);
   const scales = noiseScales(plan, policy);
+  const released = releasedStats(plan, policy.noise !== undefined);
   const out: bigint[] = new Array<bigint>(plan.groupKeys.length * plan.perGroup).fill(0n);
   const G = plan.groupKeys.length;
   const domSizes = plan.checked.groupBy.map((c) =>
@@ -148,9 +149,36 @@ export function evaluatePlain(
       }
       out[layout.stat(plan, g, i)] = mod(keep * noisy[i]!);
     });
+    // Statistics the answer does not need in the clear open as 0.
+    released.forEach((r, i) => {
+      if (!r) out[layout.stat(plan, g, i)] = 0n;
+    });
+    // VAR / CORR computed by division inside MPC: [q, status, negative].
+    plan.fixed.forEach((f, j) => {
+      const at = layout.fixed(plan, g, j);
+      if (policy.noise) {
+        out[at + 1] = 2n * passed;
+        return;
+      }
+      const n = noisy[0]!;
+      if (f.kind === 'var') {
+        const N = n * noisy[f.s2]! - noisy[f.s1]! ** 2n;
+        const ok = passed === 1n && n >= 2n;
+        out[at] = ok ? (N << BigInt(f.fracBits)) / (n * (n - 1n)) : 0n;
+        out[at + 1] = ok ? 1n : 0n;
+      } else {
+        const co = (x: number, y: number, xy: number) => n * noisy[xy]! - noisy[x]! * noisy[y]!;
+        const caa = co(f.sa, f.sa, f.saa);
+        const cbb = co(f.sb, f.sb, f.sbb);
+        const cab = co(f.sa, f.sb, f.sab);
+        const ok = passed === 1n && n >= 2n && caa > 0n && cbb > 0n;
+        out[at] = ok ? ((cab * cab) << BigInt(f.fracBits)) / caa / cbb : 0n;
+        out[at + 1] = ok ? 1n : 0n;
+        out[at + 2] = ok && cab < 0n ? 1n : 0n;
+      }
+    });
     if (plan.hideCount) {
-      // Counts and sums stay hidden; each AVG releases (r·Σx', r·n) — here with r = 1.
-      plan.rowVecs.forEach((_, i) => (out[layout.stat(plan, g, i)] = 0n));
+      // Each AVG releases [q, ok] (division) or (r·Σx', r·n) — here with r = 1.
       plan.ratios.forEach((vi, r) => {
         const at = layout.ratio(plan, g, r);
         if (plan.avgDiv) {

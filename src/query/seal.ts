@@ -4,25 +4,27 @@
  * its Shamir shares of the output vector; the requester decrypts at least t+1 of them and
  * reconstructs (robustly: a wrong share is detected, and corrected when enough shares arrive).
  *
- * Sealing: ephemeral x25519 key agreement with the requester's public key, HKDF-SHA256 (salt: the
+ * Sealing: ephemeral secp256k1 ECDH with the requester's public key (the 33-byte compressed key the
+ * researcher registers on chain with the query), HKDF-SHA256 over the shared x-coordinate (salt: the
  * query hash) to a 32-byte key, XChaCha20-Poly1305 with a random 24-byte nonce and associated data
  * binding the query hash and the party index (a share cannot be replayed into another query or
  * claimed by another party).
  *
- * Sealed box layout (bytes): version (1) | party index (2, BE) | ephemeral public key (32) |
+ * Sealed box layout (bytes): version (1) | party index (2, BE) | ephemeral public key (33) |
  * nonce (24) | ciphertext of the shares (8 bytes each, LE) + 16-byte tag.
  */
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { randomBytes } from '@noble/ciphers/utils.js';
-import { x25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { Field, robustReconstruct } from '../mpc/index';
 import { QueryError } from './errors';
 
-const VERSION = 1;
-const HEADER = 1 + 2 + 32 + 24;
+const VERSION = 2;
+const EPH = 33;
+const HEADER = 1 + 2 + EPH + 24;
 /** Largest output vector accepted when opening (bounds memory on untrusted input). */
 export const MAX_SEALED_ELEMENTS = 1 << 20;
 
@@ -44,7 +46,18 @@ function checkHash(queryHash: string): void {
     throw new QueryError('BAD_INPUT', 'seal: queryHash must be 64 lower-case hex digits');
 }
 
-/** Seals party `party`'s output shares to the requester's x25519 public key. */
+/** ECDH shared x-coordinate (32 bytes); throws BAD_INPUT for a key that is not a curve point. */
+function ecdh(secret: Uint8Array, pub: Uint8Array, who: string): Uint8Array {
+  try {
+    return secp256k1.getSharedSecret(secret, pub, true).subarray(1);
+  } catch (e) {
+    throw new QueryError('BAD_INPUT', `${who}: not a valid secp256k1 public key`, undefined, {
+      cause: e,
+    });
+  }
+}
+
+/** Seals party `party`'s output shares to the requester's secp256k1 public key (33 bytes). */
 export function sealShares(
   shares: BigUint64Array,
   party: number,
@@ -54,9 +67,9 @@ export function sealShares(
   checkHash(queryHash);
   if (!Number.isInteger(party) || party < 0 || party > 0xffff)
     throw new QueryError('BAD_INPUT', `sealShares: bad party index ${party}`);
-  const eph = x25519.utils.randomSecretKey();
-  const ephPub = x25519.getPublicKey(eph);
-  const k = key(x25519.getSharedSecret(eph, requesterPublicKey), queryHash);
+  const eph = secp256k1.utils.randomSecretKey();
+  const ephPub = secp256k1.getPublicKey(eph, true);
+  const k = key(ecdh(eph, requesterPublicKey, 'sealShares: requester key'), queryHash);
   eph.fill(0);
   const nonce = randomBytes(24);
   const plain = new Uint8Array(shares.length * 8);
@@ -70,7 +83,7 @@ export function sealShares(
   out[1] = party >> 8;
   out[2] = party & 0xff;
   out.set(ephPub, 3);
-  out.set(nonce, 35);
+  out.set(nonce, 3 + EPH);
   out.set(ct, HEADER);
   return out;
 }
@@ -90,10 +103,13 @@ export function unsealShares(
   if (body % 8 !== 0 || body / 8 > MAX_SEALED_ELEMENTS)
     throw new QueryError('BAD_INPUT', `unsealShares: bad length ${box.length}`);
   const party = (box[1]! << 8) | box[2]!;
-  const k = key(x25519.getSharedSecret(requesterSecretKey, box.subarray(3, 35)), queryHash);
+  const k = key(
+    ecdh(requesterSecretKey, box.subarray(3, 3 + EPH), `unsealShares: party ${party}'s box`),
+    queryHash,
+  );
   let plain: Uint8Array;
   try {
-    plain = xchacha20poly1305(k, box.subarray(35, HEADER), aad(queryHash, party)).decrypt(
+    plain = xchacha20poly1305(k, box.subarray(3 + EPH, HEADER), aad(queryHash, party)).decrypt(
       box.subarray(HEADER),
     );
   } catch (e) {

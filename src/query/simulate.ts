@@ -22,6 +22,11 @@ export interface InMemoryOptions {
   seed?: number;
   maxDelayMs?: number;
   reorder?: boolean;
+  /**
+   * Deal the bit decomposition of every column compared with a constant (the engine's checked
+   * `inputBits`) and pass it to `runPlan` (default true); false deals values only.
+   */
+  bits?: boolean;
 }
 
 export interface InMemoryRun {
@@ -68,6 +73,21 @@ export async function runPlanInMemory(
       const all = len ? await s.input(0, values, len) : s.constant(new BigUint64Array(0));
       const shared = new Map<number, Shared>();
       cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
+      // Bit-decomposed columns: dealt again with their bits (x − lo), checked by the engine.
+      const bits = new Map<number, readonly Shared[]>();
+      if (opts.bits !== false && rows > 0) {
+        for (const c of bitColumns(plan)) {
+          let shiftedVals: BigUint64Array | undefined;
+          if (p.self === 0) {
+            const x = data[c.index]!;
+            shiftedVals = new BigUint64Array(rows);
+            for (let i = 0; i < rows; i++) shiftedVals[i] = toField(x[i]! - c.lo);
+          }
+          const d = await s.inputBits(0, shiftedVals, rows, c.bits);
+          shared.set(c.index, s.addConst(d.x, toField(c.lo)));
+          bits.set(c.index, d.bits);
+        }
+      }
       if (!cols.length) {
         // COUNT(*) without a filter reads no column: a public vector of the row count's length.
         shared.set(-1, s.constant(new BigUint64Array(rows)));
@@ -75,6 +95,7 @@ export async function runPlanInMemory(
       return runPlan(s, plan, shared, {
         policy: opts.policy,
         output: { kind: 'party', party: requester },
+        ...(bits.size ? { bits } : {}),
       });
     },
   );
@@ -93,4 +114,12 @@ export async function runPlanInMemory(
     steps: parties[requester]!.stats.steps,
     bytes: net.stats.bytes,
   };
+}
+
+/** Columns compared with a constant somewhere in the plan (candidates for bit decomposition). */
+export function bitColumns(plan: Plan): Plan['columns'] {
+  const idx = new Set<number>();
+  plan.ltAtoms.forEach((a) => a.kind === 'const' && a.col.bits > 0 && idx.add(a.col.index));
+  plan.eqAtoms.forEach((a) => a.col.bits > 0 && idx.add(a.col.index));
+  return plan.columns.filter((c) => idx.has(c.index));
 }

@@ -1,5 +1,5 @@
 /** Result shares sealed to the requester: only the requester's key opens them, tampering is caught. */
-import { x25519 } from '@noble/curves/ed25519.js';
+import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { describe, expect, it } from 'vitest';
 import { runParties, toField, type Shared } from '../../src/mpc/index';
 import {
@@ -35,8 +35,8 @@ describe('sealed result shares', () => {
     const age = Array.from({ length: 40 }, (_, i) => BigInt((i * 37) % 121));
     const sex = Array.from({ length: 40 }, (_, i) => BigInt(i % 2));
     const policy = { minCohort: 3 };
-    const requester = x25519.keygen();
-    const stranger = x25519.keygen();
+    const requester = secp256k1.keygen();
+    const stranger = secp256k1.keygen();
     const { results } = await runParties(5, { t: 2 }, async (s, p) => {
       const v = p.self === 0 ? BigUint64Array.from([...age, ...sex].map(toField)) : undefined;
       const all = await s.input(0, v, 80);
@@ -92,7 +92,7 @@ describe('sealed result shares', () => {
   });
 
   it('a party that seals wrong shares is caught by robust reconstruction', () => {
-    const requester = x25519.keygen();
+    const requester = secp256k1.keygen();
     const hash = 'cd'.repeat(32);
     // Shares of [7, 9] on degree-1 polynomials 7 + 2x and 9 + 5x, parties 0..3 at x = 1..4.
     const shares = [0, 1, 2, 3].map((i) =>
@@ -120,7 +120,7 @@ describe('answerQuery / openAnswer (the node-side and requester-side calls)', ()
   const sex = Array.from({ length: 30 }, (_, i) => BigInt(i % 3 === 0 ? 1 : 0));
 
   it('runs the authorised query and only the requester opens the answer', async () => {
-    const requester = x25519.keygen();
+    const requester = secp256k1.keygen();
     const policy = { minCohort: 5 };
     const { results } = await runParties(3, { t: 1 }, async (s, p) => {
       const v = p.self === 0 ? BigUint64Array.from([...age, ...sex].map(toField)) : undefined;
