@@ -1,10 +1,12 @@
 /**
  * The MPC engine in a Web Worker, exposed with comlink. The main thread only orchestrates: it
  * hands over a MessagePort bridged to the mesh (see port-transport.ts) and a job; all share
- * arithmetic and protocol logic run here, off the UI thread. Imports only the engine and comlink.
+ * arithmetic and protocol logic run here, off the UI thread. Imports the engine, the (pure) query
+ * compiler and comlink: no DOM, network or storage.
  */
 import * as Comlink from 'comlink';
-import { Field, Party, Session, vecFrom, MpcError } from '../src/mpc/index';
+import { Field, Party, Session, vecFrom, MpcError, type Shared } from '../src/mpc/index';
+import { answerQuery, prepareAnswer } from '../src/query/answer';
 import type { EngineWorkerApi, JobResult, JobSpec, Progress } from './jobs';
 import { PortTransport } from './port-transport';
 
@@ -31,6 +33,13 @@ function checkJob(self: number, n: number, job: JobSpec) {
       if (d === self && (!(v instanceof Uint32Array) || v.length !== job.len))
         throw bad(`${name} must be a Uint32Array of length ${job.len} at its dealer`);
     }
+  }
+  if (job.kind === 'query') {
+    for (const c of job.columns)
+      if (!(c.shares instanceof BigUint64Array) || c.shares.length !== job.len)
+        throw bad(`query column ${c.index} must be a BigUint64Array of length ${job.len}`);
+    if (!(job.requesterKey instanceof Uint8Array) || job.requesterKey.length !== 33)
+      throw bad('query requester key must be 33 bytes');
   }
   if (
     job.kind === 'mulbench' &&
@@ -103,6 +112,50 @@ async function runJob(
           prod: out.slice(0, L),
           lt: out.slice(L, 2 * L),
           eq: out.slice(2 * L, 3 * L),
+        };
+      }
+      case 'query': {
+        const t0 = performance.now();
+        // Refuses (before any communication) a text that is not the authorised one or that the
+        // grant's policy does not allow; every member decides the same from the same chain state.
+        const plan = prepareAnswer(job);
+        const rows = job.len;
+        const cols = plan.columns;
+        const byIndex = new Map(job.columns.map((c) => [c.index, c.shares]));
+        const shared = new Map<number, Shared>();
+        if (cols.length) {
+          // Stored shares were dealt by the owner, outside this session: adopt them with a degree
+          // check, masked by a joint random sharing (no one knows the mask, so the opened random
+          // combination reveals nothing; a fresh mask each query, so openings never combine).
+          const mask = await s.random(1);
+          const cat = new BigUint64Array(rows * cols.length + 1);
+          cols.forEach((c, j) => {
+            const v = byIndex.get(c.index);
+            if (!v) throw new MpcError('ERR_PARAM', `worker.run: query column ${c.index} missing`);
+            cat.set(v, j * rows);
+            v.fill(0n);
+          });
+          cat[rows * cols.length] = mask.v[0]!;
+          const all = await s.adopt(cat, -1);
+          cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
+        } else {
+          shared.set(-1, s.constant(new BigUint64Array(rows)));
+        }
+        progress('computing', 0.3);
+        const out = await answerQuery(s, {
+          text: job.text,
+          authorisedHash: job.authorisedHash,
+          schema: job.schema,
+          policy: job.policy,
+          columns: shared,
+          requesterPublicKey: job.requesterKey,
+        });
+        progress('done', 1);
+        return {
+          kind: 'query',
+          hash: out.hash,
+          box: out.box,
+          seconds: (performance.now() - t0) / 1000,
         };
       }
       case 'mulbench': {

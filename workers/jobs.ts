@@ -1,7 +1,10 @@
 /**
  * The computations a node's worker runs, as plain data (structured-cloneable: typed arrays move
- * with transfer lists). Shared by the worker and the main-thread runtime; imports nothing.
+ * with transfer lists). Shared by the worker and the main-thread runtime; imports types only.
  */
+import type { Policy } from '../src/query/policy';
+import type { DatasetSchema } from '../src/query/schema';
+
 export interface JobBase {
   /** Threshold t < n/2. */
   t: number;
@@ -40,7 +43,26 @@ export interface MulBenchJob extends JobBase {
   verify: boolean;
 }
 
-export type JobSpec = SumJob | ArithJob | MulBenchJob;
+/**
+ * A researcher's query over this node's stored shares: the text is checked against the hash the
+ * chain authorised and against the grant's policy, the stored columns are adopted (degree-checked
+ * jointly, so a member whose partition was altered is caught), the plan runs, and the result
+ * shares are sealed to the requester's key. `len` is the dataset's row count.
+ */
+export interface QueryJob extends JobBase {
+  kind: 'query';
+  len: number;
+  text: string;
+  authorisedHash: string;
+  schema: DatasetSchema;
+  policy: Policy;
+  /** This member's stored shares of the columns the plan reads (schema column index). */
+  columns: { index: number; shares: BigUint64Array }[];
+  /** Requester's compressed secp256k1 result key (33 bytes). */
+  requesterKey: Uint8Array;
+}
+
+export type JobSpec = SumJob | ArithJob | MulBenchJob | QueryJob;
 
 export type JobResult =
   | { kind: 'sum'; sum: BigUint64Array }
@@ -56,6 +78,14 @@ export type JobResult =
       onlineSeconds: number;
       bytesSent: number;
       framesSent: number;
+    }
+  | {
+      kind: 'query';
+      /** Canonical hash of the query that ran. */
+      hash: string;
+      /** This member's result shares, sealed to the requester. */
+      box: Uint8Array;
+      seconds: number;
     };
 
 export interface Progress {

@@ -12,6 +12,10 @@ import { loadOrCreateIdentity, type NodeIdentity } from '../net/identity';
 import { Mesh, type MeshEvent, type PeerInfo } from '../net/mesh';
 import type { EngineWorkerApi, JobResult, JobSpec, Progress } from '../../workers/jobs';
 import { bridgeTransport } from './bridge';
+import { createPublicClient, http, type PublicClient } from 'viem';
+import { chainConfigFromEnv } from '../chain/config';
+import { IdbShareStore } from '../storage/idb-store';
+import { NodeService, type PartitionInfo, type QueryLogEntry, type ServiceChain } from './service';
 
 export interface NodeConfig {
   signalingUrl: string;
@@ -22,6 +26,10 @@ export interface NodeConfig {
   name?: string;
   /** Persist the coordination document in IndexedDB (default true). */
   persistCoord?: boolean;
+  /** Chain the node checks query authorisations against; without it, queries are refused. */
+  chain?: ServiceChain;
+  /** IndexedDB database of this node's share partition (default `confide-shares`). */
+  storeName?: string;
 }
 
 /** Where the page gets its configuration: query string, then VITE_* variables, then defaults. */
@@ -40,7 +48,17 @@ export function configFromEnvironment(search = globalThis.location?.search ?? ''
       );
     }
   }
+  let chain: ServiceChain | undefined;
+  if (env.VITE_CHAIN_RPC_URL && env.VITE_CONFIDE_ADDRESS) {
+    const cfg = chainConfigFromEnv(env);
+    chain = {
+      pub: createPublicClient({ transport: http(cfg.rpcUrl) }) as PublicClient,
+      address: cfg.confide,
+      cfg,
+    };
+  }
   return {
+    ...(chain ? { chain } : {}),
     signalingUrl: q.get('signaling') ?? env.VITE_SIGNALING_URL ?? 'ws://127.0.0.1:18600',
     room: q.get('room') ?? env.VITE_MESH_ROOM ?? 'confide',
     iceServers,
@@ -72,6 +90,10 @@ export interface NodeSnapshot {
   peers: PeerInfo[];
   jobs: JobState[];
   events: string[];
+  /** Partitions this node stores (refreshed after each change). */
+  partitions: PartitionInfo[];
+  /** Recent queries this node was asked to run, newest first. */
+  queries: QueryLogEntry[];
 }
 
 export function sessionTag(jobId: string): number {
@@ -88,6 +110,8 @@ export class NodeRuntime {
   private readonly jobs = new Map<string, JobState>();
   private readonly events: string[] = [];
   private readonly listeners = new Set<() => void>();
+  service!: NodeService;
+  private partitionList: PartitionInfo[] = [];
 
   constructor(readonly config: NodeConfig) {}
 
@@ -115,7 +139,32 @@ export class NodeRuntime {
     this.coord.onChange(() => this.changed());
     await this.coord.start();
     await this.engine.ping();
+    const store = await IdbShareStore.open(this.config.storeName);
+    this.service = new NodeService(
+      this,
+      store,
+      this.config.chain,
+      () => void this.refreshPartitions(),
+    );
+    this.service.start();
+    await this.refreshPartitions();
     await this.mesh.start();
+    this.changed();
+  }
+
+  private async refreshPartitions() {
+    try {
+      this.partitionList = await this.service.partitions();
+    } catch (e) {
+      this.log(`storage: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    this.changed();
+  }
+
+  /** Appends a line to the node's event log (public facts only: never data). */
+  log(line: string) {
+    this.events.push(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    if (this.events.length > 200) this.events.shift();
     this.changed();
   }
 
@@ -140,9 +189,7 @@ export class NodeRuntime {
           : e.type === 'rejected'
             ? `rejected ${e.who.slice(0, 19)}…: ${e.error.code}`
             : `error: ${e.error.message}`;
-    this.events.push(`${new Date().toISOString().slice(11, 19)} ${line}`);
-    if (this.events.length > 200) this.events.shift();
-    this.changed();
+    this.log(line);
   }
 
   snapshot(): NodeSnapshot {
@@ -152,6 +199,8 @@ export class NodeRuntime {
       peers: this.mesh.peers(),
       jobs: [...this.jobs.values()],
       events: this.events.slice(-50),
+      partitions: this.partitionList,
+      queries: this.service?.queryLog() ?? [],
     };
   }
 
@@ -238,6 +287,7 @@ export class NodeRuntime {
   }
 
   stop() {
+    this.service?.stop();
     this.coord.destroy();
     this.mesh.close();
     this.worker.terminate();

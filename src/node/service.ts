@@ -1,0 +1,446 @@
+/**
+ * What a compute node serves to client tabs over the mesh (protocol in src/app/protocol.ts):
+ * stores share bundles sealed to its key and signs receipts, hands out the published schema of a
+ * dataset it holds, answers health probes, and runs authorised queries.
+ *
+ * A query runs only after the chain says so: the node recomputes the canonical hash of the text it
+ * was given, and `isQueryAuthorised` checks that the query is open and paid, the grant valid, the
+ * hash the one the researcher registered, this node in the dataset's committee and every kind the
+ * query uses declared. Result shares are sealed to the key the researcher registered on chain,
+ * whoever forwarded the request. Nothing here logs or replies with data.
+ */
+import {
+  createWalletClient,
+  defineChain,
+  http,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { ChainConfig } from '../chain/config';
+import {
+  chainQueryHash,
+  confideAbi,
+  isQueryAuthorised,
+  membersAt,
+  postResult,
+  registerNode,
+  shareCommitment,
+  type ConfideWallet,
+} from '../chain/confide';
+import { keyAddress } from '../chain/keys';
+import { checkQuery } from '../query/check';
+import { parse } from '../query/parser';
+import { planQuery } from '../query/plan';
+import type { DatasetSchema } from '../query/schema';
+import { acceptShareBundle } from '../storage/upload';
+import type { ShareStore } from '../storage/store';
+import {
+  decodeMessage,
+  encodeMessage,
+  SERVICE_CHANNEL,
+  type ServiceHeader,
+  type QueryReq,
+} from '../app/protocol';
+import type { NodeRuntime } from './runtime';
+
+export interface ServiceChain {
+  pub: PublicClient;
+  address: Address;
+  cfg: ChainConfig;
+}
+
+export interface PartitionInfo {
+  datasetId: string;
+  name: string;
+  version: number;
+  memberIndex: number;
+  rows: number;
+  columns: number;
+  bytes: number;
+  threshold: number;
+  committee: number;
+}
+
+export interface QueryLogEntry {
+  queryId: string;
+  datasetId?: string;
+  state: 'checking' | 'computing' | 'answered' | 'refused' | 'failed';
+  code?: string;
+  message?: string;
+  seconds?: number;
+  at: number;
+}
+
+/** Metadata stored with each partition at upload (all public). */
+export const META = {
+  name: 'name',
+  schema: 'schema',
+  threshold: 'threshold',
+  committee: 'committee',
+} as const;
+
+function errorText(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).slice(0, 900);
+}
+
+export class NodeService {
+  private readonly queries = new Map<string, QueryLogEntry>();
+  private off: (() => void) | undefined;
+
+  constructor(
+    private readonly rt: NodeRuntime,
+    readonly store: ShareStore,
+    private readonly chain: ServiceChain | undefined,
+    private readonly onChange: () => void = () => undefined,
+  ) {}
+
+  start() {
+    this.off = this.rt.mesh.listen(
+      SERVICE_CHANNEL,
+      (from, bytes) => void this.onMessage(from, bytes),
+    );
+  }
+
+  stop() {
+    this.off?.();
+  }
+
+  /**
+   * A wallet whose account is this node's key: the contract accepts result posts from a node's key
+   * address (or its operator), so the node commits to its result without its operator's wallet. The
+   * key address needs gas (npm start funds it; on a real chain the operator sends it some).
+   */
+  nodeWallet(): ConfideWallet {
+    if (!this.chain) throw new Error('this node has no chain configured');
+    const { cfg } = this.chain;
+    const sk = this.rt.identity.secretKey();
+    const account = privateKeyToAccount(`0x${bytesHex(sk)}`);
+    sk.fill(0);
+    return createWalletClient({
+      account,
+      chain: defineChain({
+        id: cfg.chainId,
+        name: `chain-${cfg.chainId}`,
+        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+        rpcUrls: { default: { http: [cfg.rpcUrl] } },
+      }),
+      transport: http(cfg.rpcUrl),
+    });
+  }
+
+  /**
+   * Registers this node with a deposit, paid by `wallet` (the operator; defaults to the node key's
+   * own account). The registration is signed with the node key here, in the tab.
+   */
+  async register(deposit: bigint, wallet: ConfideWallet = this.nodeWallet()) {
+    if (!this.chain) throw new Error('this node has no chain configured');
+    const sk = this.rt.identity.secretKey();
+    try {
+      const r = await registerNode(wallet, this.chain.pub, this.chain.address, sk, deposit);
+      this.rt.log(`registered on chain as ${r.nodeId}`);
+      return r.nodeId;
+    } finally {
+      sk.fill(0);
+    }
+  }
+
+  queryLog(): QueryLogEntry[] {
+    return [...this.queries.values()].sort((a, b) => b.at - a.at).slice(0, 50);
+  }
+
+  async partitions(): Promise<PartitionInfo[]> {
+    const out: PartitionInfo[] = [];
+    for (const id of await this.store.listDatasets()) {
+      const m = await this.store.getManifest(id);
+      if (!m) continue;
+      const rows = m.columns[0]?.rows ?? 0;
+      out.push({
+        datasetId: id,
+        name: String(m.meta[META.name] ?? id.slice(0, 12)),
+        version: m.version,
+        memberIndex: m.memberIndex,
+        rows,
+        columns: m.columns.length,
+        bytes: rows * m.columns.length * 8,
+        threshold: Number(m.meta[META.threshold] ?? 0),
+        committee: String(m.meta[META.committee] ?? '')
+          .split(',')
+          .filter(Boolean).length,
+      });
+    }
+    return out;
+  }
+
+  private reply(to: string, h: ServiceHeader, body?: Uint8Array) {
+    try {
+      this.rt.mesh.send(to, SERVICE_CHANNEL, encodeMessage(h, body));
+    } catch {
+      // the peer left; nothing to tell it
+    }
+  }
+
+  private async onMessage(from: string, bytes: Uint8Array) {
+    let msg;
+    try {
+      msg = decodeMessage(bytes);
+    } catch (e) {
+      this.rt.log(`service: malformed message from ${from.slice(0, 12)}…: ${errorText(e)}`);
+      return;
+    }
+    const h = msg.header;
+    try {
+      switch (h.t) {
+        case 'upload': {
+          const { manifest, receipt } = await acceptShareBundle(
+            this.store,
+            msg.body,
+            this.rt.identity.secretKey(),
+            { datasetId: h.datasetId, version: h.version, memberIndex: h.memberIndex },
+            h.meta,
+          );
+          this.rt.log(
+            `stored dataset ${h.datasetId.slice(0, 12)}… v${manifest.version} as member ${manifest.memberIndex}`,
+          );
+          this.reply(from, { t: 'receipt', req: h.req, receipt });
+          this.onChange();
+          return;
+        }
+        case 'schema': {
+          const m = await this.store.getManifest(h.datasetId);
+          const schema = m?.meta[META.schema];
+          if (typeof schema !== 'string') {
+            this.reply(from, {
+              t: 'error',
+              req: h.req,
+              code: 'UNKNOWN_DATASET',
+              message: `this node holds no partition of dataset ${h.datasetId}`,
+            });
+            return;
+          }
+          this.reply(from, { t: 'schema-reply', req: h.req, datasetId: h.datasetId, schema });
+          return;
+        }
+        case 'probe': {
+          const m = await this.store.getManifest(h.datasetId);
+          if (!m) {
+            this.reply(from, {
+              t: 'error',
+              req: h.req,
+              code: 'UNKNOWN_DATASET',
+              message: `this node holds no partition of dataset ${h.datasetId}`,
+            });
+            return;
+          }
+          const v = await this.store.verifyPartition(h.datasetId);
+          this.reply(from, {
+            t: 'probe-reply',
+            req: h.req,
+            datasetId: h.datasetId,
+            version: m.version,
+            root: m.merkleRoot,
+            intact: v.ok,
+            ...(v.ok ? {} : { detail: 'stored chunks do not match their hashes' }),
+          });
+          return;
+        }
+        case 'query':
+          await this.runQuery(from, h);
+          return;
+        default:
+          return; // replies are for clients
+      }
+    } catch (e) {
+      this.reply(from, {
+        t: 'error',
+        req: h.req,
+        code: 'FAILED',
+        message: errorText(e),
+      });
+    }
+  }
+
+  /** Commits on chain to the result share just sent: the audit log and fee settlement use it. */
+  private async postCommitment(
+    queryId: bigint,
+    datasetId: Hex,
+    version: number,
+    index: number,
+    box: Uint8Array,
+  ) {
+    if (!this.chain) return;
+    try {
+      const members = await membersAt(this.chain.pub, this.chain.address, datasetId, version);
+      await postResult(this.nodeWallet(), this.chain.pub, this.chain.address, {
+        queryId,
+        members,
+        index,
+        commitment: shareCommitment(box),
+      });
+    } catch (e) {
+      this.rt.log(`query ${queryId}: result commitment not posted: ${errorText(e).slice(0, 200)}`);
+    }
+  }
+
+  private async runQuery(from: string, h: QueryReq) {
+    const prev = this.queries.get(h.queryId);
+    if (prev) {
+      // A replayed or repeated request never runs a query twice; tell the sender where it is.
+      if (prev.state === 'refused' || prev.state === 'failed')
+        this.reply(from, {
+          t: 'query-status',
+          req: h.req,
+          queryId: h.queryId,
+          state: prev.state,
+          ...(prev.code ? { code: prev.code } : {}),
+          ...(prev.message ? { message: prev.message } : {}),
+        });
+      return;
+    }
+    const entry: QueryLogEntry = { queryId: h.queryId, state: 'checking', at: Date.now() };
+    this.queries.set(h.queryId, entry);
+    this.onChange();
+    const refuse = (code: string, message: string) => {
+      entry.state = 'refused';
+      entry.code = code;
+      entry.message = message;
+      this.rt.log(`query ${h.queryId} refused: ${code}`);
+      this.reply(from, {
+        t: 'query-status',
+        req: h.req,
+        queryId: h.queryId,
+        state: 'refused',
+        code,
+        message,
+      });
+      this.onChange();
+    };
+    if (!this.chain)
+      return refuse('NO_CHAIN', 'this node has no chain configured to authorise queries');
+    const queryId = BigInt(h.queryId);
+    // Which dataset: the chain's record of the query (the text alone does not say which version).
+    let q;
+    try {
+      q = await this.chain.pub.readContract({
+        address: this.chain.address,
+        abi: confideAbi,
+        functionName: 'getQuery',
+        args: [queryId],
+      });
+    } catch (e) {
+      return refuse(
+        'CHAIN_UNREACHABLE',
+        `cannot read query ${h.queryId} from the chain: ${errorText(e)}`,
+      );
+    }
+    const datasetId = (q.datasetId as string).replace(/^0x/, '').toLowerCase();
+    entry.datasetId = datasetId;
+    const manifest = await this.store.getManifest(datasetId);
+    if (!manifest || typeof manifest.meta[META.schema] !== 'string')
+      return refuse('UNKNOWN_DATASET', `this node holds no partition of dataset 0x${datasetId}`);
+    const schema = JSON.parse(String(manifest.meta[META.schema])) as DatasetSchema;
+    const schemaWithId: DatasetSchema = { ...schema, id: `0x${datasetId}` };
+    let checked;
+    try {
+      checked = checkQuery(parse(h.text), schemaWithId);
+    } catch (e) {
+      return refuse('BAD_QUERY', errorText(e));
+    }
+    const auth = await isQueryAuthorised(this.chain.pub, this.chain.address, {
+      queryId,
+      queryHash: chainQueryHash(checked.hash),
+      nodeId: keyAddress(this.rt.identity.publicKey),
+      kinds: checked.kinds,
+    });
+    if (!auth.ok) return refuse(auth.code, auth.message);
+    if (auth.version !== manifest.version)
+      return refuse(
+        'STALE_PARTITION',
+        `the query is on version ${auth.version}, this node holds version ${manifest.version}`,
+      );
+    const committee = String(manifest.meta[META.committee] ?? '')
+      .split(',')
+      .filter(Boolean);
+    const t = Number(manifest.meta[META.threshold]);
+    if (committee[manifest.memberIndex] !== this.rt.id)
+      return refuse(
+        'NOT_IN_COMMITTEE',
+        'this node is not at its member index in the stored committee',
+      );
+
+    entry.state = 'computing';
+    this.onChange();
+    this.reply(from, {
+      t: 'query-status',
+      req: h.req,
+      queryId: h.queryId,
+      state: 'computing',
+      fraction: 0,
+    });
+    try {
+      const needed = new Set<number>();
+      // The plan reads a subset of the columns; load only those (by schema index).
+      const names = schema.columns.map((c) => c.name);
+      for (const c of planQuery(checked).columns) needed.add(c.index);
+      const columns: { index: number; shares: BigUint64Array }[] = [];
+      for (const index of needed)
+        columns.push({ index, shares: await this.store.readColumn(datasetId, names[index]!) });
+      const encKey = hexBytes(auth.encKey);
+      const res = await this.rt.runJob(`query-${h.queryId}`, committee, {
+        kind: 'query',
+        t,
+        len: schema.rows,
+        text: h.text,
+        authorisedHash: checked.hash,
+        schema: schemaWithId,
+        policy: auth.policy,
+        columns,
+        requesterKey: encKey,
+        timeoutMs: 60_000,
+      });
+      if (res.kind !== 'query') throw new Error('unexpected job result');
+      entry.state = 'answered';
+      entry.seconds = res.seconds;
+      this.rt.log(`query ${h.queryId} answered in ${res.seconds.toFixed(2)} s`);
+      this.reply(
+        from,
+        { t: 'answer', req: h.req, queryId: h.queryId, memberIndex: manifest.memberIndex },
+        res.box,
+      );
+      void this.postCommitment(
+        queryId,
+        auth.datasetId,
+        auth.version,
+        manifest.memberIndex,
+        res.box,
+      );
+    } catch (e) {
+      entry.state = 'failed';
+      entry.code = 'ABORTED';
+      entry.message = errorText(e);
+      this.rt.log(`query ${h.queryId} failed: ${entry.message.slice(0, 200)}`);
+      this.reply(from, {
+        t: 'query-status',
+        req: h.req,
+        queryId: h.queryId,
+        state: 'failed',
+        code: 'ABORTED',
+        message: entry.message,
+      });
+    } finally {
+      this.onChange();
+    }
+  }
+}
+
+function bytesHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+function hexBytes(h: Hex | string): Uint8Array {
+  const s = h.replace(/^0x/, '');
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
