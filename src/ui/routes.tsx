@@ -11,8 +11,6 @@ export interface RouteDef {
 }
 
 export const routes: RouteDef[] = [
-  // Views register here, e.g.
-  // { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
   { path: '/node', title: 'Node console', component: lazy(() => import('./node/NodeView')) },
   {
     path: '/hospital',
@@ -21,9 +19,7 @@ export const routes: RouteDef[] = [
   },
   {
     path: '/researcher',
-    title: 'Researcher',
+    title: 'Researcher workspace',
     component: lazy(() => import('./researcher/ResearcherView')),
   },
 ];
-
-void lazy;

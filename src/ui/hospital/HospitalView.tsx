@@ -1,27 +1,36 @@
 /**
- * Hospital (data owner) dashboard, chain part: connect a wallet, register a dataset (committee of
- * registered nodes, threshold, per-member partition roots from the members' storage receipts),
- * grant and revoke researchers with a policy, and read the audit log of everything on its data.
+ * Hospital (data owner) dashboard: connect a wallet; upload a CSV (validated and secret-shared in
+ * this tab); the owner's datasets with committee health and grants; every query on its data and
+ * the full audit log, read from the chain's events.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
 import { useEffect, useMemo, useState } from 'react';
-import { bytesToHex, isAddress, type Address, type Hex } from 'viem';
-import {
-  confideAbi,
-  datasetIdFor,
-  grantAccess,
-  registerDataset,
-  revokeAccess,
-  QUERY_KINDS,
-  type QueryKindName,
-} from '../../chain/confide';
-import { AuditLog, useAuditLog } from './AuditLog';
-import { box, errorText, WalletShell, type ChainCtx } from './WalletShell';
-
-const KIND_NAMES: readonly QueryKindName[] = QUERY_KINDS;
+import type { Address, Hex } from 'viem';
+import type { ConfideClient, DatasetInfo } from '../../app/api';
+import { confideAbi, QueryStatus } from '../../chain/confide';
+import { Alert, Badge, Card, PageHeader, Shell, Table, formatTime, shortHex } from '../kit';
+import { AuditLog, useAuditLog, useBlockTimes, type AuditEntry } from '../shared/audit';
+import { ChainProvider, WalletGate, type ChainCtx } from '../shared/chain';
+import { NetworkStatus } from '../shared/NetworkStatus';
+import { useClient, useClientVersion } from '../shared/useClient';
+import { Grants } from './Grants';
+import { Health } from './Health';
+import { ManualRegister } from './ManualRegister';
+import { UploadWizard } from './UploadWizard';
 
 export default function HospitalView() {
-  return <WalletShell title="Hospital dashboard">{(ctx) => <Hospital ctx={ctx} />}</WalletShell>;
+  return (
+    <Shell>
+      <PageHeader
+        title="Hospital dashboard"
+        description="Share a dataset without handing it over: your browser splits every value into secret shares for a committee of nodes, and you decide who may ask which questions."
+      />
+      <ChainProvider>
+        <WalletGate intro="Your wallet identifies you as the owner of your datasets and signs grants and revocations.">
+          {(ctx) => <Hospital ctx={ctx} />}
+        </WalletGate>
+      </ChainProvider>
+    </Shell>
+  );
 }
 
 function useActiveNodes(ctx: ChainCtx, registered: Address[]) {
@@ -44,12 +53,16 @@ function useActiveNodes(ctx: ChainCtx, registered: Address[]) {
     return () => {
       live = false;
     };
+    // `key` stands for `registered`.
   }, [key, ctx.pub, ctx.cfg.confide]);
   return active;
 }
 
 function Hospital({ ctx }: { ctx: ChainCtx }) {
   const log = useAuditLog(ctx.pub, ctx.cfg.confide);
+  const { state, retry } = useClient(ctx);
+  const client = state.status === 'ready' ? state.client : undefined;
+  const version = useClientVersion(client);
   const me = ctx.account.toLowerCase();
   const registered = useMemo(
     () =>
@@ -61,356 +74,222 @@ function Hospital({ ctx }: { ctx: ChainCtx }) {
   const activeNodes = useActiveNodes(ctx, registered);
   const myDatasets = useMemo(
     () =>
-      log.entries
-        .filter(
-          (e) => e.eventName === 'DatasetRegistered' && String(e.args.owner).toLowerCase() === me,
-        )
-        .map((e) => e.args.datasetId as Hex),
+      log.entries.filter(
+        (e) => e.eventName === 'DatasetRegistered' && String(e.args.owner).toLowerCase() === me,
+      ),
     [log.entries, me],
   );
-  const mine = useMemo(() => new Set(myDatasets), [myDatasets]);
+  const mine = useMemo(() => new Set(myDatasets.map((e) => e.args.datasetId as Hex)), [myDatasets]);
+  const names = useDatasetNames(client, myDatasets.length);
   const myQueries = new Set(
     log.entries
       .filter((e) => e.eventName === 'QueryRequested' && mine.has(e.args.datasetId as Hex))
       .map((e) => String(e.args.queryId)),
   );
-  // Everything on my datasets: registration, re-sharing, grants, queries and their results.
   const myLog = log.entries.filter(
     (e) =>
       mine.has(e.args.datasetId as Hex) ||
       (e.args.queryId !== undefined && myQueries.has(String(e.args.queryId))),
   );
+  const [justUploaded, setJustUploaded] = useState<string>();
+  void version;
+  const nodesOnline = client?.nodes().filter((n) => n.online).length;
   return (
     <>
-      <RegisterDataset ctx={ctx} activeNodes={activeNodes} onDone={log.refresh} />
-      <section style={box}>
-        <h2>My datasets</h2>
-        {myDatasets.length === 0 && <p>None registered yet.</p>}
-        {myDatasets.map((id) => (
-          <DatasetGrants
-            key={id}
-            ctx={ctx}
-            datasetId={id}
-            entries={log.entries}
-            onDone={log.refresh}
-          />
-        ))}
-      </section>
-      <AuditLog entries={myLog} error={log.error} />
+      <NetworkStatus
+        state={state}
+        retry={retry}
+        {...(nodesOnline !== undefined ? { nodesOnline } : {})}
+      />
+      <Card
+        title="Upload a dataset"
+        description="A CSV of patient records, checked row by row before anything is shared."
+      >
+        <UploadWizard
+          client={client}
+          onUploaded={(_, name) => {
+            setJustUploaded(name);
+            log.refresh();
+          }}
+        />
+      </Card>
+      <Card
+        title="Your datasets"
+        description="Each dataset lives as secret shares on its committee; no single node can read it."
+        data-testid="my-datasets"
+      >
+        {justUploaded && <Alert tone="success">“{justUploaded}” was added to your datasets.</Alert>}
+        {myDatasets.length === 0 ? (
+          <p className="empty">
+            {log.loaded
+              ? 'No datasets yet. Upload one above.'
+              : 'Reading your datasets from the chain…'}
+          </p>
+        ) : (
+          <div className="stack">
+            {myDatasets.map((e) => (
+              <DatasetPanel
+                key={e.args.datasetId as Hex}
+                ctx={ctx}
+                event={e}
+                info={names.get(String(e.args.datasetId).toLowerCase())}
+                client={client}
+                entries={log.entries}
+                onDone={log.refresh}
+              />
+            ))}
+          </div>
+        )}
+      </Card>
+      <Card
+        title="Queries on your data"
+        description="Every query request on your datasets, from the chain: who asked, when, and what happened."
+      >
+        <QueriesTable ctx={ctx} entries={myLog} />
+      </Card>
+      <Card title="Audit log" description="Every contract event that touches your datasets.">
+        <AuditLog pub={ctx.pub} entries={myLog} error={log.error} />
+      </Card>
+      <details className="disclosure" data-testid="advanced-register">
+        <summary>Advanced: register a dataset from storage receipts</summary>
+        <ManualRegister ctx={ctx} activeNodes={activeNodes} onDone={log.refresh} />
+      </details>
     </>
   );
 }
 
-function RegisterDataset({
-  ctx,
-  activeNodes,
-  onDone,
-}: {
-  ctx: ChainCtx;
-  activeNodes: Address[];
-  onDone(): void;
-}) {
-  const [salt, setSalt] = useState('');
-  const [schema, setSchema] = useState('{"version":1,"columns":[]}');
-  const [rows, setRows] = useState('1000');
-  const [excluded, setExcluded] = useState<Set<string>>(new Set());
-  const committee = activeNodes.filter((n) => !excluded.has(n)).slice(0, 16);
-  const [threshold, setThreshold] = useState('');
-  const [roots, setRoots] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
-  const t =
-    threshold === '' ? Math.max(1, Math.floor((committee.length - 1) / 2)) : Number(threshold);
-
-  async function submit() {
-    setMsg(null);
-    const rootList = roots.split(/[\s,]+/).filter(Boolean);
-    const problems: string[] = [];
-    if (!salt.trim()) problems.push('dataset name: required');
-    const rowCount = Number(rows);
-    if (!Number.isSafeInteger(rowCount) || rowCount <= 0)
-      problems.push(`row count: expected a positive integer, got "${rows}"`);
-    if (committee.length < 3)
-      problems.push(`committee: need at least 3 active nodes, have ${committee.length}`);
-    if (!Number.isInteger(t) || t < 1 || 2 * t >= committee.length)
-      problems.push(`threshold: need 1 ≤ t < n/2 with n = ${committee.length}, got ${t}`);
-    if (rootList.length !== committee.length)
-      problems.push(
-        `partition roots: need one per member (${committee.length}), got ${rootList.length}`,
-      );
-    rootList.forEach((r, i) => {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(r))
-        problems.push(`partition root ${i + 1}: expected 0x + 64 hex digits, got "${r}"`);
-    });
-    if (problems.length) return setMsg({ ok: false, text: problems.join('; ') });
-    setBusy(true);
-    try {
-      const wallet = await ctx.wallet();
-      const r = await registerDataset(wallet, ctx.pub, ctx.cfg.confide, {
-        salt: salt.trim(),
-        schemaHash: bytesToHex(sha256(new TextEncoder().encode(schema))),
-        rowCount,
-        threshold: t,
-        committee,
-        partitionRoots: rootList as Hex[],
-      });
-      setMsg({ ok: true, text: `registered dataset ${r.datasetId}` });
-      onDone();
-    } catch (err) {
-      setMsg({ ok: false, text: errorText(err) });
-    } finally {
-      setBusy(false);
-    }
-  }
-
-  return (
-    <section style={box}>
-      <h2>Register a dataset</h2>
-      <p>
-        Dataset id = sha256("confide/dataset/v1" ‖ your address ‖ name):{' '}
-        <code data-testid="dataset-id-preview">
-          {salt.trim() ? datasetIdFor(ctx.account, salt.trim()) : '—'}
-        </code>
-      </p>
-      <label>
-        Name <input data-testid="ds-salt" value={salt} onChange={(e) => setSalt(e.target.value)} />
-      </label>{' '}
-      <label>
-        Rows{' '}
-        <input
-          data-testid="ds-rows"
-          value={rows}
-          onChange={(e) => setRows(e.target.value)}
-          size={8}
-        />
-      </label>{' '}
-      <label>
-        Threshold t{' '}
-        <input
-          data-testid="ds-threshold"
-          value={threshold}
-          placeholder={String(t)}
-          onChange={(e) => setThreshold(e.target.value)}
-          size={3}
-        />
-      </label>
-      <div>
-        <label>
-          Schema (canonical JSON, hashed with sha256)
-          <br />
-          <textarea
-            data-testid="ds-schema"
-            value={schema}
-            onChange={(e) => setSchema(e.target.value)}
-            rows={2}
-            cols={80}
-          />
-        </label>
-      </div>
-      <fieldset>
-        <legend>Committee (active registered nodes, in member order)</legend>
-        {activeNodes.length === 0 && <p>No active nodes registered yet.</p>}
-        {activeNodes.map((n) => (
-          <label key={n} style={{ display: 'block' }}>
-            <input
-              type="checkbox"
-              checked={!excluded.has(n)}
-              onChange={(e) => {
-                const next = new Set(excluded);
-                if (e.target.checked) next.delete(n);
-                else next.add(n);
-                setExcluded(next);
-              }}
-            />{' '}
-            <code>{n}</code>
-          </label>
-        ))}
-      </fieldset>
-      <label>
-        Partition roots (one per member, in the order above; from the members' signed storage
-        receipts)
-        <br />
-        <textarea
-          data-testid="ds-roots"
-          value={roots}
-          onChange={(e) => setRoots(e.target.value)}
-          rows={4}
-          cols={80}
-        />
-      </label>
-      <div>
-        <button data-testid="ds-register" disabled={busy} onClick={() => void submit()}>
-          {busy ? 'Registering…' : 'Register dataset'}
-        </button>
-      </div>
-      {msg && (
-        <p role={msg.ok ? 'status' : 'alert'} data-testid="ds-message">
-          {msg.text}
-        </p>
-      )}
-    </section>
-  );
+/** Catalog names of datasets (from the network client), by lower-case id. */
+function useDatasetNames(client: ConfideClient | undefined, count: number) {
+  const [infos, setInfos] = useState<Map<string, DatasetInfo>>(new Map());
+  useEffect(() => {
+    if (!client) return;
+    let live = true;
+    client
+      .datasets()
+      .then((ds) => live && setInfos(new Map(ds.map((d) => [d.datasetId.toLowerCase(), d]))))
+      .catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client, count]);
+  return infos;
 }
 
-function DatasetGrants({
+function DatasetPanel({
   ctx,
-  datasetId,
+  event,
+  info,
+  client,
   entries,
   onDone,
 }: {
   ctx: ChainCtx;
-  datasetId: Hex;
-  entries: ReturnType<typeof useAuditLog>['entries'];
+  event: AuditEntry;
+  info: DatasetInfo | undefined;
+  client: ConfideClient | undefined;
+  entries: AuditEntry[];
   onDone(): void;
 }) {
-  const [researcher, setResearcher] = useState('');
-  const [kinds, setKinds] = useState<Set<QueryKindName>>(
-    new Set<QueryKindName>(['count', 'avg', 'filter', 'group_by']),
-  );
-  const [minCohort, setMinCohort] = useState('10');
-  const [budget, setBudget] = useState('10');
-  const [days, setDays] = useState('30');
-  const [busy, setBusy] = useState(false);
-  const [msg, setMsg] = useState<{ ok: boolean; text: string } | null>(null);
-  const grants = new Map<string, { nonce: number; active: boolean }>();
-  for (const e of entries) {
-    if (e.args.datasetId !== datasetId) continue;
-    if (e.eventName === 'GrantIssued')
-      grants.set(String(e.args.researcher), { nonce: Number(e.args.nonce), active: true });
-    if (e.eventName === 'GrantRevoked')
-      grants.set(String(e.args.researcher), { nonce: Number(e.args.nonce), active: false });
-  }
-  async function run(what: string, fn: () => Promise<unknown>) {
-    setBusy(true);
-    setMsg(null);
-    try {
-      await fn();
-      setMsg({ ok: true, text: what });
-      onDone();
-    } catch (err) {
-      setMsg({ ok: false, text: errorText(err) });
-    } finally {
-      setBusy(false);
-    }
-  }
-  function grant() {
-    const problems: string[] = [];
-    if (!isAddress(researcher)) problems.push(`researcher: not an address: "${researcher}"`);
-    if (kinds.size === 0) problems.push('query kinds: choose at least one');
-    for (const [name, v] of [
-      ['minimum cohort', minCohort],
-      ['budget', budget],
-      ['expiry (days)', days],
-    ] as const) {
-      if (!/^\d+$/.test(v) || (name !== 'minimum cohort' && Number(v) === 0))
-        problems.push(`${name}: expected a positive integer, got "${v}"`);
-    }
-    if (problems.length) return setMsg({ ok: false, text: problems.join('; ') });
-    const expiry = BigInt(Math.floor(Date.now() / 1000) + Number(days) * 86_400);
-    void run(`granted ${researcher}`, async () =>
-      grantAccess(await ctx.wallet(), ctx.pub, ctx.cfg.confide, datasetId, researcher as Address, {
-        kinds: [...kinds],
-        minCohort: Number(minCohort),
-        budget: Number(budget),
-        expiry,
-      }),
-    );
-  }
+  const datasetId = event.args.datasetId as Hex;
+  const committee = (event.args.committee as Address[] | undefined) ?? [];
+  const name = info && info.name !== datasetId ? info.name : undefined;
   return (
-    <div
-      style={{ borderTop: '1px solid #eee', paddingTop: 8 }}
+    <section
+      className="card-inset stack-sm"
       data-testid={`dataset-${datasetId}`}
+      aria-label={`Dataset ${name ?? datasetId}`}
     >
-      <h3>
-        Dataset <code>{datasetId}</code>
-      </h3>
-      <ul data-testid="grant-list">
-        {[...grants].map(([r, g]) => (
-          <li key={r}>
-            <code>{r}</code> — grant #{g.nonce} {g.active ? 'active' : 'revoked'}{' '}
-            {g.active && (
-              <button
-                disabled={busy}
-                onClick={() =>
-                  void run(`revoked ${r}`, async () =>
-                    revokeAccess(
-                      await ctx.wallet(),
-                      ctx.pub,
-                      ctx.cfg.confide,
-                      datasetId,
-                      r as Address,
-                    ),
-                  )
-                }
-              >
-                Revoke
-              </button>
-            )}
-          </li>
-        ))}
-      </ul>
-      <label>
-        Researcher{' '}
-        <input
-          data-testid="grant-researcher"
-          value={researcher}
-          onChange={(e) => setResearcher(e.target.value.trim())}
-          size={44}
-        />
-      </label>
-      <div>
-        Kinds:{' '}
-        {KIND_NAMES.map((k) => (
-          <label key={k} style={{ marginRight: 8 }}>
-            <input
-              type="checkbox"
-              checked={kinds.has(k)}
-              onChange={(e) => {
-                const next = new Set(kinds);
-                if (e.target.checked) next.add(k);
-                else next.delete(k);
-                setKinds(next);
-              }}
-            />{' '}
-            {k}
-          </label>
-        ))}
+      <div className="spread">
+        <div>
+          <h3>{name ?? 'Dataset'}</h3>
+          <code className="small" title={datasetId}>
+            {datasetId}
+          </code>
+        </div>
+        <div className="row-center">
+          <Badge>{Number(event.args.rowCount).toLocaleString()} rows</Badge>
+          <Badge>
+            t = {String(event.args.threshold)} of {committee.length}
+          </Badge>
+          {info && info.version > 1 && <Badge tone="info">version {info.version}</Badge>}
+        </div>
       </div>
-      <label>
-        Min cohort{' '}
-        <input
-          data-testid="grant-cohort"
-          value={minCohort}
-          onChange={(e) => setMinCohort(e.target.value)}
-          size={5}
-        />
-      </label>{' '}
-      <label>
-        Budget (queries){' '}
-        <input
-          data-testid="grant-budget"
-          value={budget}
-          onChange={(e) => setBudget(e.target.value)}
-          size={5}
-        />
-      </label>{' '}
-      <label>
-        Expires in (days){' '}
-        <input
-          data-testid="grant-days"
-          value={days}
-          onChange={(e) => setDays(e.target.value)}
-          size={4}
-        />
-      </label>{' '}
-      <button data-testid="grant-submit" disabled={busy} onClick={grant}>
-        Grant
-      </button>
-      {msg && (
-        <p role={msg.ok ? 'status' : 'alert'} data-testid="grant-message">
-          {msg.text}
-        </p>
+      {client ? (
+        <Health client={client} datasetId={datasetId} />
+      ) : (
+        <p className="small muted">Committee health shows once the network is connected.</p>
       )}
-    </div>
+      <Grants ctx={ctx} datasetId={datasetId} entries={entries} onDone={onDone} />
+    </section>
+  );
+}
+
+function QueriesTable({ ctx, entries }: { ctx: ChainCtx; entries: AuditEntry[] }) {
+  const timeOf = useBlockTimes(ctx.pub, entries);
+  const requests = entries.filter((e) => e.eventName === 'QueryRequested');
+  const status = new Map<string, { posts: number; done?: 'Completed' | 'Refunded' }>();
+  for (const e of entries) {
+    const id = String(e.args.queryId);
+    const s = status.get(id) ?? { posts: 0 };
+    if (e.eventName === 'ResultPosted') s.posts++;
+    if (e.eventName === 'QueryCompleted') s.done = 'Completed';
+    if (e.eventName === 'QueryRefunded') s.done = 'Refunded';
+    status.set(id, s);
+  }
+  if (requests.length === 0) return <p className="empty">No queries on your data yet.</p>;
+  return (
+    <Table
+      caption="Queries on your datasets, newest first"
+      captionHidden
+      data-testid="owner-queries"
+    >
+      <thead>
+        <tr>
+          <th className="num">Query</th>
+          <th>Researcher</th>
+          <th>Dataset</th>
+          <th>Time</th>
+          <th>Query text hash</th>
+          <th>Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {[...requests].reverse().map((e) => {
+          const id = String(e.args.queryId);
+          const s = status.get(id) ?? { posts: 0 };
+          const label = s.done ?? (s.posts > 0 ? QueryStatus[2] : QueryStatus[1]);
+          const t = timeOf(e.blockNumber);
+          return (
+            <tr key={id} data-query={id} data-status={label}>
+              <td className="num">#{id}</td>
+              <td>
+                <code title={String(e.args.researcher)}>
+                  {shortHex(String(e.args.researcher), 8, 6)}
+                </code>
+              </td>
+              <td>
+                <code title={String(e.args.datasetId)}>{shortHex(String(e.args.datasetId))}</code>
+              </td>
+              <td className="small nowrap">{t === undefined ? '…' : formatTime(t)}</td>
+              <td>
+                <code className="small" title={String(e.args.queryHash)}>
+                  {shortHex(String(e.args.queryHash), 10, 6)}
+                </code>
+              </td>
+              <td>
+                <Badge
+                  tone={
+                    label === 'Completed' ? 'success' : label === 'Refunded' ? 'warning' : 'info'
+                  }
+                >
+                  {label}
+                  {s.posts > 0 && !s.done ? ` (${s.posts} shares)` : ''}
+                </Badge>
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </Table>
   );
 }

@@ -1,12 +1,28 @@
 /**
- * Node console (`/node`): volunteers this tab as a compute node and shows its node id, its
- * authenticated connections, and the progress of its computations. Configuration comes from the
- * query string (?signaling=ws://…&room=…&ice=[…]) or VITE_SIGNALING_URL / VITE_MESH_ROOM /
- * VITE_ICE_SERVERS. The running node is also reachable as `window.confideNode` (e2e tests drive
- * jobs through it).
+ * Node console (`/node`): volunteers this tab as a compute node and shows its node key, its
+ * registration on chain (register with a deposit through the wallet, leave), its authenticated
+ * connections, the partitions it stores for dataset committees, the queries it was asked to run,
+ * the progress of its computations and its event log. Configuration comes from the query string
+ * (?signaling=ws://…&room=…&ice=[…]) or VITE_SIGNALING_URL / VITE_MESH_ROOM / VITE_ICE_SERVERS.
+ * The running node is also reachable as `window.confideNode` (e2e tests drive jobs through it).
  */
 import { useEffect, useState } from 'react';
+import { keyAddress } from '../../chain/keys';
 import { NodeRuntime, configFromEnvironment, type NodeSnapshot } from '../../node/runtime';
+import {
+  Alert,
+  Badge,
+  Card,
+  PageHeader,
+  Progress,
+  Shell,
+  Table,
+  explain,
+  formatTime,
+  shortHex,
+} from '../kit';
+import { ChainProvider } from '../shared/chain';
+import { RegisterPanel } from './RegisterPanel';
 
 declare global {
   interface Window {
@@ -16,8 +32,8 @@ declare global {
 
 let shared: { runtime: NodeRuntime; ready: Promise<void> } | undefined;
 
-function useNode(): { runtime: NodeRuntime | undefined; error: string | undefined } {
-  const [error, setError] = useState<string>();
+function useNode(): { runtime: NodeRuntime | undefined; error: unknown } {
+  const [error, setError] = useState<unknown>();
   const [runtime, setRuntime] = useState<NodeRuntime>();
   useEffect(() => {
     try {
@@ -31,126 +47,313 @@ function useNode(): { runtime: NodeRuntime | undefined; error: string | undefine
           window.confideNode = s.runtime;
           setRuntime(s.runtime);
         },
-        (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+        (e: unknown) => setError(e),
       );
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(e);
     }
   }, []);
   return { runtime, error };
 }
 
+/**
+ * Renders of the console at most every RENDER_MS: progress events come by the hundred per second
+ * during a job, and each render lays the page out again on the thread that also relays the job's
+ * frames (layout garbage is swept there too), while a console read by people needs a few per second.
+ */
+const RENDER_MS = 250;
+
 function useSnapshot(runtime: NodeRuntime): NodeSnapshot {
   const [snap, setSnap] = useState(() => runtime.snapshot());
   useEffect(() => {
-    let pending = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let last = 0;
+    const render = () => {
+      timer = undefined;
+      last = performance.now();
+      setSnap(runtime.snapshot());
+    };
     const off = runtime.onChange(() => {
-      if (pending) return;
-      pending = true;
-      // Coalesce bursts of progress events into one render per frame.
-      requestAnimationFrame(() => {
-        pending = false;
-        setSnap(runtime.snapshot());
-      });
+      if (timer !== undefined) return;
+      timer = setTimeout(render, Math.max(0, last + RENDER_MS - performance.now()));
     });
-    const timer = setInterval(() => setSnap(runtime.snapshot()), 1000);
+    const tick = setInterval(() => {
+      if (timer === undefined) render();
+    }, 1000);
     return () => {
       off();
-      clearInterval(timer);
+      clearInterval(tick);
+      if (timer !== undefined) clearTimeout(timer);
     };
   }, [runtime]);
   return snap;
 }
 
-const cell = {
-  padding: '2px 8px',
-  borderBottom: '1px solid #ddd',
-  fontFamily: 'ui-monospace, monospace',
-  fontSize: 13,
-} as const;
+function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
 
 export default function NodeView() {
   const { runtime, error } = useNode();
   return (
-    <main
-      style={{
-        fontFamily: 'system-ui, sans-serif',
-        maxWidth: 960,
-        margin: '1.5rem auto',
-        padding: '0 1rem',
-      }}
-    >
-      <h1>Node console</h1>
-      {error && (
-        <p role="alert" style={{ color: '#b00' }}>
-          This node could not start: {error}
+    <Shell>
+      <PageHeader
+        title="Node console"
+        description="This tab volunteers as a compute node: it stores random-looking shares for dataset committees and computes its part of each authorised query. It never sees data."
+      />
+      {error !== undefined && (
+        <Alert
+          tone="error"
+          title="This node could not start"
+          next="Check that the signaling service is running (npm start runs it) and that this browser allows IndexedDB and Web Workers, then reload the page."
+        >
+          {explain(error).message}
+        </Alert>
+      )}
+      {!runtime && error === undefined && (
+        <p className="row-center muted" role="status">
+          <span className="spinner" aria-hidden="true" /> Starting node: loading its key, the
+          compute worker and the peer mesh…
         </p>
       )}
-      {!runtime && !error && <p>Starting node…</p>}
       {runtime && <NodeDetails runtime={runtime} />}
-    </main>
+    </Shell>
   );
 }
 
 function NodeDetails({ runtime }: { runtime: NodeRuntime }) {
   const s = useSnapshot(runtime);
   const up = s.peers.filter((p) => p.state === 'up');
+  const partitions = s.partitions ?? [];
+  const queries = s.queries ?? [];
+  const stored = partitions.reduce((a, p) => a + p.bytes, 0);
+  const running = s.jobs.filter((j) => j.status === 'running').length;
+  const nodeAddress = keyAddress(runtime.identity.publicKey);
   return (
-    <>
-      <p>
-        Node id: <code data-testid="node-id">{s.id}</code>
-        <br />
-        Room: <code>{s.room}</code> · <span data-testid="peer-count">{up.length}</span>{' '}
-        authenticated connection{up.length === 1 ? '' : 's'}
-      </p>
-      <h2>Connections</h2>
-      <table style={{ borderCollapse: 'collapse' }} data-testid="peers">
-        <thead>
-          <tr>
-            <th style={cell}>node</th>
-            <th style={cell}>state</th>
-            <th style={cell}>rtt</th>
-            <th style={cell}>sent</th>
-            <th style={cell}>received</th>
-          </tr>
-        </thead>
-        <tbody>
-          {s.peers.map((p) => (
-            <tr key={p.signalId}>
-              <td style={cell}>{p.key ? `${p.key.slice(0, 16)}…` : `(signal ${p.signalId})`}</td>
-              <td style={cell}>{p.state}</td>
-              <td style={cell}>{p.rttMs === undefined ? '–' : `${p.rttMs.toFixed(1)} ms`}</td>
-              <td style={cell}>{(p.bytesSent / 1e6).toFixed(2)} MB</td>
-              <td style={cell}>{(p.bytesReceived / 1e6).toFixed(2)} MB</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <h2>Computations</h2>
-      {s.jobs.length === 0 && <p>No computation yet.</p>}
-      <ul data-testid="jobs" style={{ listStyle: 'none', padding: 0 }}>
-        {s.jobs.map((j) => (
-          <li key={j.id} data-job={j.id} data-status={j.status} style={{ marginBottom: 8 }}>
-            <code>{j.id}</code> {j.kind}: {j.status} ({j.stage}){' '}
-            <progress max={1} value={j.fraction} aria-label={`progress of ${j.id}`} />{' '}
-            {(j.fraction * 100).toFixed(0)}%
-            {j.seconds !== undefined && ` in ${j.seconds.toFixed(2)} s`}
-            {j.error && <div style={{ color: '#b00' }}>{j.error}</div>}
-          </li>
-        ))}
-      </ul>
-      <h2>Events</h2>
-      <pre
-        style={{
-          fontSize: 12,
-          background: '#f6f6f6',
-          padding: 8,
-          maxHeight: 200,
-          overflow: 'auto',
-        }}
+    <div className="stack">
+      <Card
+        title="This node"
+        actions={
+          <Badge tone={up.length ? 'success' : 'warning'} dot>
+            {up.length ? 'online' : 'waiting for peers'}
+          </Badge>
+        }
       >
-        {s.events.join('\n') || '–'}
-      </pre>
-    </>
+        <div className="grid-2">
+          <dl className="kv">
+            <dt>Node key</dt>
+            <dd>
+              <code data-testid="node-id">{s.id}</code>
+            </dd>
+            <dt>Node id on chain</dt>
+            <dd>
+              <code>{nodeAddress}</code>
+            </dd>
+            <dt>Mesh room</dt>
+            <dd>
+              <code>{s.room}</code>
+            </dd>
+          </dl>
+          <div className="grid-3 node-stats">
+            <div className="card-inset">
+              <div className="small muted">Connections</div>
+              <div className="stat-value">
+                <span data-testid="peer-count">{up.length}</span>
+              </div>
+              <div className="small muted">
+                authenticated connection{up.length === 1 ? '' : 's'}
+              </div>
+            </div>
+            <div className="card-inset">
+              <div className="small muted">Stored</div>
+              <div className="stat-value">{bytes(stored)}</div>
+              <div className="small muted">
+                {partitions.length} partition{partitions.length === 1 ? '' : 's'}
+              </div>
+            </div>
+            <div className="card-inset">
+              <div className="small muted">Computing</div>
+              <div className="stat-value">{running}</div>
+              <div className="small muted">job{running === 1 ? '' : 's'} running</div>
+            </div>
+          </div>
+        </div>
+        <div className="row-center node-actions">
+          <span className="small muted">
+            Closing the tab is safe: shares stay in this browser and the node rejoins when you come
+            back.
+          </span>
+        </div>
+      </Card>
+
+      <Card
+        title="Registration and deposit"
+        description="Committees only accept nodes registered on chain. The deposit is at stake if this node misbehaves, and returned after it leaves."
+      >
+        <ChainProvider>
+          <RegisterPanel runtime={runtime} nodeAddress={nodeAddress} />
+        </ChainProvider>
+      </Card>
+
+      <Card
+        title="Committees and partitions"
+        description="The datasets this node holds a share partition of."
+      >
+        {partitions.length === 0 ? (
+          <p className="empty">
+            No partitions yet. A dataset lands here when an owner picks this node for its committee.
+          </p>
+        ) : (
+          <Table caption="Partitions stored by this node" captionHidden data-testid="partitions">
+            <thead>
+              <tr>
+                <th>Dataset</th>
+                <th className="num">Member</th>
+                <th className="num">Threshold</th>
+                <th className="num">Rows</th>
+                <th className="num">Columns</th>
+                <th className="num">Size</th>
+                <th className="num">Version</th>
+              </tr>
+            </thead>
+            <tbody>
+              {partitions.map((p) => (
+                <tr key={p.datasetId} data-dataset={p.datasetId}>
+                  <td>
+                    <strong>{p.name}</strong>
+                    <div>
+                      <code className="small" title={p.datasetId}>
+                        {shortHex(p.datasetId, 10, 6)}
+                      </code>
+                    </div>
+                  </td>
+                  <td className="num">
+                    {p.memberIndex + 1} of {p.committee}
+                  </td>
+                  <td className="num">{p.threshold}</td>
+                  <td className="num">{p.rows.toLocaleString()}</td>
+                  <td className="num">{p.columns}</td>
+                  <td className="num">{bytes(p.bytes)}</td>
+                  <td className="num">{p.version}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </Card>
+
+      <div className="grid-2">
+        <Card title="Queries" description="Requests this node was asked to run, newest first.">
+          {queries.length === 0 ? (
+            <p className="empty">No queries yet.</p>
+          ) : (
+            <Table
+              caption="Queries this node was asked to run"
+              captionHidden
+              data-testid="node-queries"
+            >
+              <thead>
+                <tr>
+                  <th className="num">Query</th>
+                  <th>State</th>
+                  <th>When</th>
+                </tr>
+              </thead>
+              <tbody>
+                {queries.map((q) => (
+                  <tr key={`${q.queryId}-${q.at}`} data-query={q.queryId} data-state={q.state}>
+                    <td className="num">#{q.queryId}</td>
+                    <td>
+                      <Badge
+                        tone={
+                          q.state === 'answered'
+                            ? 'success'
+                            : q.state === 'refused' || q.state === 'failed'
+                              ? 'danger'
+                              : 'info'
+                        }
+                      >
+                        {q.state}
+                      </Badge>
+                      {q.seconds !== undefined && (
+                        <span className="small muted"> {q.seconds.toFixed(2)} s</span>
+                      )}
+                      {q.message && <div className="small muted">{q.message}</div>}
+                    </td>
+                    <td className="small nowrap">{formatTime(q.at / 1000)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </Table>
+          )}
+        </Card>
+        <Card title="Computations" description="MPC jobs this node takes part in.">
+          {s.jobs.length === 0 && <p className="empty">No computation yet.</p>}
+          <ul data-testid="jobs" className="job-list">
+            {s.jobs.map((j) => (
+              <li key={j.id} data-job={j.id} data-status={j.status}>
+                <Progress
+                  label={`${j.kind} · ${j.id}`}
+                  fraction={j.fraction}
+                  tone={
+                    j.status === 'failed' ? 'error' : j.status === 'done' ? 'success' : undefined
+                  }
+                  message={`${j.status} (${j.stage})${j.seconds !== undefined ? ` in ${j.seconds.toFixed(2)} s` : ''}`}
+                />
+                {j.error && <div className="field-error">{j.error}</div>}
+              </li>
+            ))}
+          </ul>
+        </Card>
+      </div>
+
+      <Card title="Connections" description="Peers authenticated by their registered node keys.">
+        {s.peers.length === 0 ? (
+          <p className="empty">No peers yet: waiting for other nodes in this room.</p>
+        ) : (
+          <Table caption="Peer connections" captionHidden data-testid="peers">
+            <thead>
+              <tr>
+                <th>Node</th>
+                <th>State</th>
+                <th className="num">Round trip</th>
+                <th className="num">Sent</th>
+                <th className="num">Received</th>
+              </tr>
+            </thead>
+            <tbody>
+              {s.peers.map((p) => (
+                <tr key={p.signalId}>
+                  <td>
+                    <code title={p.key}>
+                      {p.key ? `${p.key.slice(0, 16)}…` : `(signal ${p.signalId})`}
+                    </code>
+                  </td>
+                  <td>
+                    <Badge tone={p.state === 'up' ? 'success' : 'neutral'} dot>
+                      {p.state}
+                    </Badge>
+                  </td>
+                  <td className="num">
+                    {p.rttMs === undefined ? '–' : `${p.rttMs.toFixed(1)} ms`}
+                  </td>
+                  <td className="num">{bytes(p.bytesSent)}</td>
+                  <td className="num">{bytes(p.bytesReceived)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        )}
+      </Card>
+
+      <Card title="Events" description="Public facts only: connections, jobs, storage. Never data.">
+        <pre className="log" tabIndex={0} aria-label="Node events">
+          {s.events.join('\n') || '–'}
+        </pre>
+      </Card>
+    </div>
   );
 }

@@ -1,0 +1,300 @@
+/**
+ * The service protocol between client tabs (hospital, researcher) and compute nodes, on mesh
+ * channel 2 (channel 0 is coordination, MPC sessions use odd channels). Links are authenticated,
+ * so the sender of every message is a proven node key; everything else is checked here.
+ *
+ * Wire format: [1 byte version = 1][u32 BE header length][header: UTF-8 JSON][body bytes]
+ *
+ *   upload        client → member   body: the member's sealed share bundle
+ *   receipt       member → client   signed storage receipt (commitment to its partition)
+ *   schema        client → member   ask for a dataset's published schema
+ *   schema-reply  member → client   the schema JSON as uploaded (the client checks its chain hash)
+ *   probe         client → member   ask for the member's partition root (committee health)
+ *   probe-reply   member → client
+ *   query         client → member   run chain query `queryId` whose text is `text`
+ *   query-status  member → client   computing / refused (with the chain's reason) / failed
+ *   answer        member → client   body: the member's result shares sealed to the requester
+ *   error         either way        a request that could not be served, with a code
+ */
+export const SERVICE_CHANNEL = 2;
+export const SERVICE_VERSION = 1;
+/** Largest header; bodies are bounded by the mesh's message limit. */
+export const MAX_HEADER_BYTES = 64 * 1024;
+export const MAX_QUERY_CHARS = 20_000;
+
+export interface Upload {
+  t: 'upload';
+  req: string;
+  datasetId: string;
+  version: number;
+  memberIndex: number;
+  /** Stored with the partition: name, schema JSON, threshold, committee keys. */
+  meta: Record<string, string | number>;
+}
+export interface ReceiptMsg {
+  t: 'receipt';
+  req: string;
+  receipt: {
+    datasetId: string;
+    version: number;
+    memberIndex: number;
+    merkleRoot: string;
+    nodePublicKey: string;
+    signature: string;
+  };
+}
+export interface SchemaReq {
+  t: 'schema';
+  req: string;
+  datasetId: string;
+}
+export interface SchemaReply {
+  t: 'schema-reply';
+  req: string;
+  datasetId: string;
+  schema: string;
+}
+export interface Probe {
+  t: 'probe';
+  req: string;
+  datasetId: string;
+}
+export interface ProbeReply {
+  t: 'probe-reply';
+  req: string;
+  datasetId: string;
+  version: number;
+  root: string;
+  /** The member re-hashed every chunk and they match its manifest. */
+  intact: boolean;
+  detail?: string;
+}
+export interface QueryReq {
+  t: 'query';
+  req: string;
+  /** Decimal chain query id. */
+  queryId: string;
+  text: string;
+}
+export interface QueryStatus {
+  t: 'query-status';
+  req: string;
+  queryId: string;
+  state: 'computing' | 'refused' | 'failed';
+  code?: string;
+  message?: string;
+  /** 0..1 while computing. */
+  fraction?: number;
+}
+export interface Answer {
+  t: 'answer';
+  req: string;
+  queryId: string;
+  memberIndex: number;
+}
+export interface ErrorMsg {
+  t: 'error';
+  req: string;
+  code: string;
+  message: string;
+}
+
+export type ServiceHeader =
+  | Upload
+  | ReceiptMsg
+  | SchemaReq
+  | SchemaReply
+  | Probe
+  | ProbeReply
+  | QueryReq
+  | QueryStatus
+  | Answer
+  | ErrorMsg;
+
+export interface ServiceMessage {
+  header: ServiceHeader;
+  body: Uint8Array;
+}
+
+export class ProtocolError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: true });
+
+export function encodeMessage(header: ServiceHeader, body: Uint8Array = new Uint8Array(0)) {
+  const h = enc.encode(JSON.stringify(header));
+  if (h.length > MAX_HEADER_BYTES)
+    throw new ProtocolError(
+      `service message ${header.t}: header of ${h.length} bytes is too large`,
+    );
+  const out = new Uint8Array(5 + h.length + body.length);
+  out[0] = SERVICE_VERSION;
+  new DataView(out.buffer).setUint32(1, h.length, false);
+  out.set(h, 5);
+  out.set(body, 5 + h.length);
+  return out;
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const REQ = /^[0-9a-f]{8,64}$/;
+
+/** Parses and validates a message; throws ProtocolError naming what is wrong (never the data). */
+export function decodeMessage(bytes: Uint8Array): ServiceMessage {
+  if (bytes.length < 5)
+    throw new ProtocolError(`service message: ${bytes.length} bytes is too short`);
+  if (bytes[0] !== SERVICE_VERSION)
+    throw new ProtocolError(`service message: unknown version ${bytes[0]}`);
+  const len = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(1, false);
+  if (len > MAX_HEADER_BYTES || 5 + len > bytes.length)
+    throw new ProtocolError(`service message: header length ${len} is out of range`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(dec.decode(bytes.subarray(5, 5 + len)));
+  } catch {
+    throw new ProtocolError('service message: header is not UTF-8 JSON');
+  }
+  const header = checkHeader(raw);
+  return { header, body: bytes.subarray(5 + len) };
+}
+
+function checkHeader(raw: unknown): ServiceHeader {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ProtocolError('service message: header is not an object');
+  const h = raw as Record<string, unknown>;
+  const t = h.t;
+  const bad = (field: string): never => {
+    throw new ProtocolError(`service message ${String(t).slice(0, 20)}: field ${field} is invalid`);
+  };
+  const str = (k: string, re?: RegExp, max = 256): string => {
+    const v = h[k];
+    if (typeof v !== 'string' || v.length > max || (re && !re.test(v))) bad(k);
+    return v as string;
+  };
+  const int = (k: string, max: number): number => {
+    const v = h[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) bad(k);
+    return v as number;
+  };
+  const req = str('req', REQ);
+  switch (t) {
+    case 'upload': {
+      const meta = h.meta;
+      if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) bad('meta');
+      const m: Record<string, string | number> = {};
+      for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+        if (k.length > 64 || (typeof v !== 'string' && typeof v !== 'number')) bad(`meta.${k}`);
+        m[k] = v as string | number;
+      }
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        version: int('version', 0xffffffff),
+        memberIndex: int('memberIndex', 0xffff),
+        meta: m,
+      };
+    }
+    case 'receipt': {
+      const r = h.receipt;
+      if (typeof r !== 'object' || r === null) bad('receipt');
+      const o = r as Record<string, unknown>;
+      if (
+        typeof o.datasetId !== 'string' ||
+        typeof o.merkleRoot !== 'string' ||
+        typeof o.nodePublicKey !== 'string' ||
+        typeof o.signature !== 'string' ||
+        typeof o.version !== 'number' ||
+        typeof o.memberIndex !== 'number'
+      )
+        bad('receipt');
+      return {
+        t,
+        req,
+        receipt: {
+          datasetId: o.datasetId as string,
+          version: o.version as number,
+          memberIndex: o.memberIndex as number,
+          merkleRoot: o.merkleRoot as string,
+          nodePublicKey: o.nodePublicKey as string,
+          signature: o.signature as string,
+        },
+      };
+    }
+    case 'schema':
+    case 'probe':
+      return { t, req, datasetId: str('datasetId', HEX64) };
+    case 'schema-reply':
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        schema: str('schema', undefined, 60_000),
+      };
+    case 'probe-reply': {
+      if (typeof h.intact !== 'boolean') bad('intact');
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        version: int('version', 0xffffffff),
+        root: str('root', HEX64),
+        intact: h.intact as boolean,
+        ...(h.detail !== undefined ? { detail: str('detail', undefined, 500) } : {}),
+      };
+    }
+    case 'query':
+      return {
+        t,
+        req,
+        queryId: str('queryId', /^[0-9]{1,40}$/),
+        text: str('text', undefined, MAX_QUERY_CHARS),
+      };
+    case 'query-status': {
+      const state = h.state;
+      if (state !== 'computing' && state !== 'refused' && state !== 'failed') bad('state');
+      const fraction = h.fraction;
+      if (
+        fraction !== undefined &&
+        (typeof fraction !== 'number' || !(fraction >= 0 && fraction <= 1))
+      )
+        bad('fraction');
+      return {
+        t,
+        req,
+        queryId: str('queryId', /^[0-9]{1,40}$/),
+        state: state as QueryStatus['state'],
+        ...(h.code !== undefined ? { code: str('code', /^[A-Z_]{1,40}$/) } : {}),
+        ...(h.message !== undefined ? { message: str('message', undefined, 1000) } : {}),
+        ...(fraction !== undefined ? { fraction: fraction as number } : {}),
+      };
+    }
+    case 'answer':
+      return {
+        t,
+        req,
+        queryId: str('queryId', /^[0-9]{1,40}$/),
+        memberIndex: int('memberIndex', 0xffff),
+      };
+    case 'error':
+      return {
+        t,
+        req,
+        code: str('code', /^[A-Z_]{1,40}$/),
+        message: str('message', undefined, 1000),
+      };
+    default:
+      throw new ProtocolError(
+        `service message: unknown type ${JSON.stringify(String(t).slice(0, 20))}`,
+      );
+  }
+}
+
+export function newRequestId(): string {
+  const b = crypto.getRandomValues(new Uint8Array(12));
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
