@@ -129,10 +129,14 @@ test('hospital registers and grants, researcher requests a query paying the fee,
   const researcherAddr = privateKeyToAccount(researcherKey).address;
   const hp = hospital.page;
 
-  // Register a dataset on the three active nodes.
+  // Register a dataset on the three active nodes (the dashboard's advanced panel: no mesh here, so
+  // the roots stand in for the members' storage receipts).
   const datasetId = datasetIdFor(hospital.address, 'e2e-cohort');
   const roots = nodeOps.map((n) => keccak256(n.nodeId));
-  await expect(hp.locator('fieldset input[type=checkbox]')).toHaveCount(3, { timeout: 15_000 });
+  await hp.getByText('Advanced: register a dataset from storage receipts').click();
+  await expect(hp.getByTestId('ds-committee').locator('input[type=checkbox]')).toHaveCount(3, {
+    timeout: 15_000,
+  });
   await hp.getByTestId('ds-salt').fill('e2e-cohort');
   await expect(hp.getByTestId('dataset-id-preview')).toHaveText(datasetId);
   await hp.getByTestId('ds-rows').fill('1200');
@@ -181,6 +185,8 @@ test('hospital registers and grants, researcher requests a query paying the fee,
     'count/avg/filter/group_by',
   );
   const before = await pub.getBalance({ address: researcherAddr });
+  // The chain-only request (advanced panel): no committee computes here.
+  await rp.getByText('Advanced: request a query on chain only').click();
   await rp.getByTestId('q-text').fill('SELECT COUNT(*) FROM ds WHERE');
   await rp.getByTestId('q-submit').click();
   await expect(rp.getByTestId('q-message')).toContainText('query:');

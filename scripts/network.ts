@@ -5,7 +5,7 @@
  * Prints the URL to open and two demo wallets. Ctrl-C (SIGINT/SIGTERM) stops everything it started.
  *
  * Usage: `tsx scripts/network.ts [--nodes N] [--no-nodes] [--anvil-port P] [--signaling-port P]
- *         [--app-port P] [--room NAME] [--data-dir DIR] [--node-timeout SECONDS]`
+ *         [--app-port P] [--room NAME] [--data-dir DIR] [--node-timeout SECONDS] [--no-seed]`
  * Defaults: 5 nodes, ports 8545 / 18600 / 5173, room "confide", profiles under .cache/network.
  * Everything listens on 127.0.0.1.
  */
@@ -45,6 +45,8 @@ interface Options {
   room: string;
   dataDir: string;
   nodeTimeoutMs: number;
+  /** Upload the sample dataset as the demo hospital and grant the demo researcher. */
+  seed: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -59,6 +61,7 @@ function parseOptions(argv: string[]): Options {
       room: { type: 'string' },
       'data-dir': { type: 'string' },
       'node-timeout': { type: 'string' },
+      'no-seed': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -66,7 +69,7 @@ function parseOptions(argv: string[]): Options {
   if (values.help) {
     console.log(
       'usage: tsx scripts/network.ts [--nodes N] [--no-nodes] [--anvil-port P] [--signaling-port P]\n' +
-        '       [--app-port P] [--room NAME] [--data-dir DIR] [--node-timeout SECONDS]',
+        '       [--app-port P] [--room NAME] [--data-dir DIR] [--node-timeout SECONDS] [--no-seed]',
     );
     process.exit(0);
   }
@@ -89,7 +92,19 @@ function parseOptions(argv: string[]): Options {
     room,
     dataDir: resolve(ROOT, values['data-dir'] ?? '.cache/network'),
     nodeTimeoutMs: int('node-timeout', values['node-timeout'], 60, 1, 3600) * 1000,
+    seed: !values['no-seed'] && nodes >= 3,
   };
+}
+
+async function rpc(url: string, method: string, params: unknown[]): Promise<unknown> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+  if (body.error) throw new Error(`network: ${method}: ${body.error.message}`);
+  return body.result;
 }
 
 /** Resolves when `port` on 127.0.0.1 can be bound; rejects with a clear message when it is taken. */
@@ -264,6 +279,7 @@ export async function main(argv: string[] = process.argv.slice(2)) {
 
     // 4. Compute nodes: one Chromium process per node, each with its own persistent profile.
     const nodeIds: string[] = [];
+    let demo: { datasetId: string; rows: number; committee: string[]; seconds: number } | undefined;
     if (opts.nodes > 0) {
       const executablePath = ensureChromium();
       const { chromium } = await import('@playwright/test');
@@ -329,9 +345,78 @@ export async function main(argv: string[] = process.argv.slice(2)) {
         `${opts.nodes} compute node${opts.nodes === 1 ? '' : 's'} up, full mesh of ` +
           `${(opts.nodes * (opts.nodes - 1)) / 2} connections (profiles in ${opts.dataDir})`,
       );
+
+      // 5. Register every node on chain: each node key funds its own deposit and gas (anvil
+      //    balances; on a real chain an operator sends them), signing in its own tab.
+      const { keyAddress } = await import('../src/chain/keys');
+      await Promise.all(
+        pages.map(async (page, i) => {
+          await rpc(anvil.rpcUrl, 'anvil_setBalance', [
+            keyAddress(`0x${nodeIds[i]}`),
+            '0x56BC75E2D63100000', // 100 ETH
+          ]);
+          await page.evaluate(
+            (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(String),
+            deployment.params.minDeposit.toString(),
+          );
+        }),
+      );
+      log(`${opts.nodes} nodes registered on chain with a deposit`);
+
+      // 6. The demo hospital uploads the sample dataset through the app's own upload path (in a
+      //    headless tab: CSV → shares in a worker → sealed to each member → receipts → chain) and
+      //    grants the demo researcher.
+      if (opts.seed) {
+        const browser = await chromium.launch({
+          executablePath,
+          args: CHROMIUM_ARGS,
+          headless: true,
+          handleSIGINT: false,
+          handleSIGTERM: false,
+          handleSIGHUP: false,
+        });
+        try {
+          const page = await browser.newPage();
+          page.on('pageerror', (e) => console.error(`[seed] ${e.message}`));
+          await page.goto(`${appUrl}/`);
+          const researcher = privateKeyToAccount(DEMO_WALLETS[1].key).address;
+          const seeded = await page.evaluate(
+            async (o) => {
+              const m = (await import(
+                /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
+              )) as typeof import('../src/app/demo-seed');
+              const r = await m.seedDemo({
+                ...o,
+                cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
+                hospitalKey: o.hospitalKey as `0x${string}`,
+                researcher: o.researcher as `0x${string}`,
+              });
+              return { ...r, committee: r.committee.map(String) };
+            },
+            {
+              cfg: { rpcUrl: anvil.rpcUrl, chainId: ANVIL_CHAIN_ID, confide: deployment.confide },
+              hospitalKey: DEMO_WALLETS[0].key,
+              researcher,
+              csvUrl: `${appUrl}/sample/patients.csv`,
+              name: 'patients',
+              skip: ['patient_id'],
+              minCohort: 10,
+              budget: 1000,
+            },
+          );
+          demo = seeded;
+          log(
+            `demo hospital uploaded ${seeded.rows} patients as dataset ${seeded.datasetId} ` +
+              `to a committee of ${seeded.committee.length} in ${seeded.seconds.toFixed(1)} s; ` +
+              `demo researcher granted`,
+          );
+        } finally {
+          await browser.close();
+        }
+      }
     }
 
-    // 5. What to open and which wallets to import.
+    // 7. What to open and which wallets to import.
     const lines = [
       '',
       `Confide local network ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
@@ -341,6 +426,12 @@ export async function main(argv: string[] = process.argv.slice(2)) {
       `  Confide contract:  ${deployment.confide}`,
       `  Signaling:         ${signalingUrl} (room ${opts.room})`,
       `  Compute nodes:     ${nodeIds.length}${nodeIds.map((id, i) => `\n    node-${i} ${id}`).join('')}`,
+      ...(demo
+        ? [
+            `  Demo dataset:      patients (${demo.rows} synthetic rows), id ${demo.datasetId}`,
+            `                     try: SELECT COUNT(*), AVG(age) FROM patients WHERE bmi > 30`,
+          ]
+        : []),
       '',
       '  Demo wallets (anvil dev accounts; import into a browser wallet on the chain above):',
       ...DEMO_WALLETS.map((w) => {
