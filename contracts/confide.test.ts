@@ -28,6 +28,8 @@ import {
   datasetIdFor,
   members,
   membersHash,
+  postResult,
+  POST_COMPLETION_GAS,
   type Members,
   shareDigest,
   type ConfideWallet,
@@ -1023,6 +1025,52 @@ describe('queries', () => {
       nodes[5]!.id,
     ]);
     await f.expectRevert(nodes[0]!.op, 'postResult', [q, M, 0, c(0)], 'QueryNotOpen', [q, 3]);
+  });
+
+  it('the post that completes a query costs at most POST_COMPLETION_GAS more than the others', async () => {
+    const q = await request();
+    for (let i = 0; i < 3; i++) await post(q, i);
+    const est = (i: number) =>
+      f.pub.estimateContractGas({
+        address: f.address,
+        abi: Confide.abi,
+        functionName: 'postResult',
+        args: [q, M, i, keccak256(`0x0${i}`)],
+        account: nodes[i]!.op.account,
+      });
+    const notLast = await est(3);
+    await post(q, 3);
+    const completing = await est(4);
+    const extra = completing - notLast;
+    console.log(`[gas] completing post: ${extra} gas more than an ordinary one`);
+    expect(extra).toBeGreaterThan(0n);
+    expect(extra).toBeLessThan(POST_COMPLETION_GAS);
+  });
+
+  it('members posting at once all land, whichever completes the query (postResult adds the margin)', async () => {
+    const q = await request();
+    await post(q, 0);
+    // Sent together: each estimate sees the state before the others are mined.
+    await f.test.setAutomine(false);
+    try {
+      const sent = [1, 2, 3, 4].map((i) =>
+        postResult(nodes[i]!.op, f.pub, f.address, {
+          queryId: q,
+          members: M,
+          index: i,
+          commitment: keccak256(`0x0${i}`),
+        }),
+      );
+      for (let k = 0; (await f.test.getTxpoolStatus()).pending < 4; k++) {
+        if (k > 200) throw new Error('the 4 posts never reached the pool');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await f.test.mine({ blocks: 1 });
+      await Promise.all(sent);
+    } finally {
+      await f.test.setAutomine(true);
+    }
+    expect((await f.read<{ status: number; postCount: number }>('getQuery', [q])).status).toBe(3);
   });
 
   it('a query stays bound to the committee of the version it was requested on', async () => {

@@ -63,15 +63,28 @@ async function send(
   functionName: string,
   args: readonly unknown[],
   value?: bigint,
+  extraGas?: bigint,
 ) {
-  const req = {
+  const call = {
     address,
     abi: confideAbi,
     functionName,
     args,
     account: wallet.account,
-    chain: wallet.chain,
     ...(value !== undefined ? { value } : {}),
+  };
+  // A gas estimate holds for the state it was made in. Where a transaction may run a costlier
+  // branch once others land first, the caller adds that branch's cost to the estimate.
+  const gas =
+    extraGas === undefined
+      ? undefined
+      : (await pub.estimateContractGas(
+          call as unknown as Parameters<PublicClient['estimateContractGas']>[0],
+        )) + extraGas;
+  const req = {
+    ...call,
+    chain: wallet.chain,
+    ...(gas !== undefined ? { gas } : {}),
   } as unknown as Parameters<ConfideWallet['writeContract']>[0];
   const hash = await wallet.writeContract(req);
   const receipt = await pub.waitForTransactionReceipt({ hash });
@@ -371,13 +384,29 @@ export function shareCommitment(share: Uint8Array): Hex {
   return keccak256(share);
 }
 
+/**
+ * Upper bound on the gas `_complete` adds to the post that completes a query: 2.4k measured without
+ * a fee remainder, about 25k when the remainder is credited to a fresh balance slot.
+ */
+export const POST_COMPLETION_GAS = 60_000n;
+
 export async function postResult(
   wallet: ConfideWallet,
   pub: PublicClient,
   address: Address,
   r: { queryId: bigint; members: Members; index: number; commitment: Hex },
 ) {
-  return send(wallet, pub, address, 'postResult', [r.queryId, r.members, r.index, r.commitment]);
+  // Members post concurrently: a post estimated while others were missing may be the last to land
+  // and then also complete the query (status, the fee's remainder credited, an event).
+  return send(
+    wallet,
+    pub,
+    address,
+    'postResult',
+    [r.queryId, r.members, r.index, r.commitment],
+    undefined,
+    POST_COMPLETION_GAS,
+  );
 }
 
 export async function withdraw(wallet: ConfideWallet, pub: PublicClient, address: Address) {

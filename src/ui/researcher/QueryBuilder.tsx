@@ -73,6 +73,14 @@ function defaultArgs(fn: ItemFn, schema: DatasetSchema | undefined): string[] {
   }
 }
 
+/** A fresh condition on `c`: "is" its first value for categories, "is at least" its minimum. */
+function conditionOn(c: ColumnSchema): BuilderCondition {
+  const t = c.type;
+  if (t.kind === 'category') return { column: c.name, op: '=', value: t.domain[0] ?? '' };
+  const value = t.kind === 'date' ? t.min : t.kind === 'integer' ? String(t.min) : '0';
+  return { column: c.name, op: '>=', value };
+}
+
 export function QueryBuilder({
   state,
   schema,
@@ -187,7 +195,17 @@ export function QueryBuilder({
                 label={`Condition ${i + 1} column`}
                 value={c.column}
                 columns={allColumns}
-                onChange={(v) => setCond(i, { ...c, column: v })}
+                onChange={(v) => {
+                  const next = allColumns.find((x) => x.name === v);
+                  // A column of another kind takes its own comparisons and values: a category
+                  // has no order, and a value typed for age means nothing for a date.
+                  setCond(
+                    i,
+                    next && next.type.kind !== column?.type.kind
+                      ? conditionOn(next)
+                      : { ...c, column: v },
+                  );
+                }}
               />
               <select
                 className="select input-sm"
@@ -244,24 +262,7 @@ export function QueryBuilder({
             disabled={allColumns.length === 0}
             onClick={() => {
               const first = allColumns[0];
-              const value =
-                first?.type.kind === 'category'
-                  ? (first.type.domain[0] ?? '')
-                  : first?.type.kind === 'date'
-                    ? first.type.min
-                    : first?.type.kind === 'integer'
-                      ? String(first.type.min)
-                      : '0';
-              set({
-                where: [
-                  ...state.where,
-                  {
-                    column: first?.name ?? '',
-                    op: first?.type.kind === 'category' ? '=' : '>=',
-                    value,
-                  },
-                ],
-              });
+              if (first) set({ where: [...state.where, conditionOn(first)] });
             }}
             data-testid="builder-add-cond"
           >
