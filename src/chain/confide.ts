@@ -73,6 +73,9 @@ async function send(
     account: wallet.account,
     ...(value !== undefined ? { value } : {}),
   };
+  // Simulated first through our own RPC: a revert then surfaces as the contract's named error
+  // (GrantExpired, BudgetExhausted, …) whatever the wallet does with revert data.
+  await pub.simulateContract(call as unknown as Parameters<PublicClient['simulateContract']>[0]);
   // A gas estimate holds for the state it was made in. Where a transaction may run a costlier
   // branch once others land first, the caller adds that branch's cost to the estimate.
   const gas =

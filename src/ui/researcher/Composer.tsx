@@ -223,6 +223,12 @@ export function Composer({
       onResult(o, ds.name, schema);
     } catch (e) {
       setRunError(e);
+      // The bar must not go on saying "paying" or "computing" under the error that stopped it.
+      setProgress((p) =>
+        p && p.phase !== 'refused' && p.phase !== 'failed'
+          ? { ...p, phase: 'failed', fraction: 1, message: explain(e).message }
+          : p,
+      );
     } finally {
       setRunning(false);
     }
