@@ -221,6 +221,10 @@ test('hospital uploads the sample CSV and grants; the researcher queries with th
     timeout: 30_000,
   });
   await expect(rp.getByTestId('query-dataset')).toHaveValue(datasetId, { timeout: 30_000 });
+  // Named as the owner named it (from the schema a committee member publishes).
+  await expect(rp.locator(`[data-dataset="${datasetId}"] strong`).first()).toHaveText('cohort', {
+    timeout: 30_000,
+  });
 
   // 1. The builder: COUNT(*) of women aged 60 or more. The text follows the builder.
   const builder = rp.getByTestId('query-builder');

@@ -99,7 +99,7 @@ function Researcher({ ctx }: { ctx: ChainCtx }) {
     };
   }, [grantedIds, ctx, tick]);
 
-  const infos = useDatasetInfos(client, grantedIds.length);
+  const infos = useDatasetInfos(client, grantedIds);
   void version; // re-render on network changes (nodes online)
   const nameOf = (id: Hex) => {
     const n = infos.get(id.toLowerCase())?.name;
@@ -244,19 +244,32 @@ function Researcher({ ctx }: { ctx: ChainCtx }) {
   );
 }
 
-function useDatasetInfos(client: ConfideClient | undefined, key: number) {
+/**
+ * Chain facts of the datasets this researcher was granted, with their names: a name comes with the
+ * published schema, fetched from a committee member (and checked against the hash on chain).
+ */
+function useDatasetInfos(client: ConfideClient | undefined, ids: readonly Hex[]) {
   const [infos, setInfos] = useState<Map<string, DatasetInfo>>(new Map());
   useEffect(() => {
     if (!client) return;
     let live = true;
-    client
-      .datasets()
-      .then((ds) => live && setInfos(new Map(ds.map((d) => [d.datasetId.toLowerCase(), d]))))
-      .catch(() => undefined);
+    const wanted = new Set(ids.map((id) => id.toLowerCase()));
+    void (async () => {
+      const ds = (await client.datasets()).filter((d) => wanted.has(d.datasetId.toLowerCase()));
+      const named = await Promise.all(
+        ds.map((d) =>
+          client.schema(d.datasetId).then(
+            (s) => ({ ...d, name: s.name }),
+            () => d, // unreachable committee: keep the id; the card explains when opened
+          ),
+        ),
+      );
+      if (live) setInfos(new Map(named.map((d) => [d.datasetId.toLowerCase(), d])));
+    })().catch(() => undefined);
     return () => {
       live = false;
     };
-  }, [client, key]);
+  }, [client, ids]);
   return infos;
 }
 
