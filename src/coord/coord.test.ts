@@ -69,6 +69,24 @@ describe('coordination documents over a network', () => {
     ).toThrow(/progress/);
   });
 
+  it('a peer timing out another peer’s presence (a reloaded tab’s old client) tells no one', async () => {
+    const { nets } = network(KEYS);
+    const cs = nets.map((net, i) => new Coord({ net, name: `node${i}` }));
+    await Promise.all(cs.map((c) => c.start()));
+    await settle();
+    const gone = cs[2]!.doc.clientID;
+    // What y-protocols' outdated check does after 30 s without an update from that client.
+    awarenessProtocol.removeAwarenessStates(cs[0]!.awareness, [gone], 'timeout');
+    await settle();
+    expect(cs.flatMap((c) => c.rejections)).toEqual([]);
+    expect(cs[0]!.presence().map((p) => p.node)).not.toContain(KEYS[2]);
+    expect(cs[1]!.presence().map((p) => p.node)).toContain(KEYS[2]);
+    // Our own changes still go out.
+    cs[0]!.awareness.setLocalStateField('name', 'renamed');
+    await settle();
+    expect(cs[1]!.presence().find((p) => p.node === KEYS[0])?.name).toBe('renamed');
+  });
+
   it('rejects invalid, binary, oversized and garbage updates from a peer; honest state is unchanged', async () => {
     const { nets, inject } = network(KEYS.slice(0, 2));
     const victim = new Coord({ net: nets[0]! });

@@ -93,9 +93,12 @@ export class Coord {
         { added, updated, removed }: { added: number[]; updated: number[]; removed: number[] },
         origin: unknown,
       ) => {
-        if (origin !== REMOTE) {
-          const changed = added.concat(updated, removed);
-          const upd = awarenessProtocol.encodeAwarenessUpdate(this.awareness, changed);
+        // Only our own presence goes out. Local changes to others' entries (y-protocols drops a
+        // peer's state after 30 s of silence, e.g. the old client id of a reloaded tab) stay local:
+        // each peer times them out itself, and peers refuse entries of clients they did not send.
+        const mine = this.doc.clientID;
+        if (origin !== REMOTE && added.concat(updated, removed).includes(mine)) {
+          const upd = awarenessProtocol.encodeAwarenessUpdate(this.awareness, [mine]);
           this.broadcast(MSG_AWARENESS, (e) => encoding.writeVarUint8Array(e, upd));
         }
         this.changed();
