@@ -143,7 +143,7 @@ test('network.ts brings up chain, signaling, app and 3 nodes; SIGINT stops it al
     ),
   ]);
   expect(exit.code).toBe(130);
-  expect(output).toContain('[network] stopped');
+  expect(output).toMatch(/\[network \+[\d.]+ s\] stopped/);
   for (const p of [ANVIL_PORT, SIGNALING_PORT, APP_PORT])
     expect(await portFree(p), `port ${p} free after SIGINT`).toBe(true);
   expect(processesMentioning(DATA_DIR), 'no node browser left running').toEqual([]);

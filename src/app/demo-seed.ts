@@ -3,16 +3,9 @@
  * dashboard: parse, confirm, share in a worker, seal to the committee, collect receipts, register
  * on chain), followed by a grant to the demo researcher. Keys here are anvil's public dev keys.
  */
-import {
-  createPublicClient,
-  createWalletClient,
-  defineChain,
-  http,
-  type Address,
-  type Hex,
-} from 'viem';
+import { createWalletClient, defineChain, http, type Address, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { ChainConfig } from '../chain/config';
+import { chainPublicClient, type ChainConfig } from '../chain/config';
 import { grantAccess, QUERY_KINDS, type ConfideWallet } from '../chain/confide';
 import { parseCsv } from '../storage/csv';
 import { acceptValidation, inferSchema, validateAndEncode } from '../storage/schema';
@@ -44,7 +37,7 @@ export function devWallet(cfg: ChainConfig, key: Hex): ConfideWallet {
 }
 
 export async function seedDemo(o: SeedOptions) {
-  const pub = createPublicClient({ transport: http(o.cfg.rpcUrl) });
+  const pub = chainPublicClient(o.cfg);
   const wallet = devWallet(o.cfg, o.hospitalKey);
   const client = await createClient({
     chain: { cfg: o.cfg, pub, account: wallet.account.address, wallet: async () => wallet },
@@ -82,7 +75,7 @@ export async function seedDemo(o: SeedOptions) {
 
 /** The demo researcher's side without the UI (tests and benchmarks): submit and open one query. */
 export async function demoQuery(o: { cfg: ChainConfig; key: Hex; datasetId: Hex; text: string }) {
-  const pub = createPublicClient({ transport: http(o.cfg.rpcUrl) });
+  const pub = chainPublicClient(o.cfg);
   const wallet = devWallet(o.cfg, o.key);
   const client = await createClient({
     chain: { cfg: o.cfg, pub, account: wallet.account.address, wallet: async () => wallet },

@@ -33,6 +33,7 @@ describe('chainConfigFromEnv', () => {
       chainId: 31337,
       confide: GOOD.VITE_CONFIDE_ADDRESS,
     });
+    expect(chainConfigFromEnv({ ...GOOD, VITE_CHAIN_POLL_MS: '2000' }).pollMs).toBe(2000);
   });
   it.each([
     [{ VITE_CHAIN_RPC_URL: undefined }, 'VITE_CHAIN_RPC_URL is not set'],
@@ -41,6 +42,8 @@ describe('chainConfigFromEnv', () => {
     [{ VITE_CHAIN_ID: 'abc' }, 'VITE_CHAIN_ID must be a positive integer'],
     [{ VITE_CONFIDE_ADDRESS: '0x1234' }, 'VITE_CONFIDE_ADDRESS is not an address'],
     [{ VITE_CONFIDE_ADDRESS: '' }, 'VITE_CONFIDE_ADDRESS is not set'],
+    [{ VITE_CHAIN_POLL_MS: '10' }, 'VITE_CHAIN_POLL_MS must be a whole number of milliseconds'],
+    [{ VITE_CHAIN_POLL_MS: '1.5s' }, 'VITE_CHAIN_POLL_MS must be a whole number of milliseconds'],
   ])('rejects %j with a message naming the variable', (patch, message) => {
     const env = { ...GOOD, ...patch };
     expect(() => chainConfigFromEnv(env)).toThrow(message);

@@ -12,8 +12,7 @@ import { loadOrCreateIdentity, type NodeIdentity } from '../net/identity';
 import { Mesh, type MeshEvent, type PeerInfo } from '../net/mesh';
 import type { EngineWorkerApi, JobResult, JobSpec, Progress } from '../../workers/jobs';
 import { bridgeTransport } from './bridge';
-import { createPublicClient, http, type PublicClient } from 'viem';
-import { chainConfigFromEnv } from '../chain/config';
+import { chainConfigFromEnv, chainPublicClient } from '../chain/config';
 import { IdbShareStore } from '../storage/idb-store';
 import { NodeService, type PartitionInfo, type QueryLogEntry, type ServiceChain } from './service';
 
@@ -52,7 +51,7 @@ export function configFromEnvironment(search = globalThis.location?.search ?? ''
   if (env.VITE_CHAIN_RPC_URL && env.VITE_CONFIDE_ADDRESS) {
     const cfg = chainConfigFromEnv(env);
     chain = {
-      pub: createPublicClient({ transport: http(cfg.rpcUrl) }) as PublicClient,
+      pub: chainPublicClient(cfg),
       address: cfg.confide,
       cfg,
     };

@@ -6,7 +6,7 @@
  */
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
-import { createPublicClient, http, type Address, type PublicClient } from 'viem';
+import type { Address, PublicClient } from 'viem';
 import {
   WagmiProvider,
   useConfig,
@@ -17,7 +17,7 @@ import {
   useSwitchChain,
 } from 'wagmi';
 import { getWalletClient } from 'wagmi/actions';
-import { chainConfigFromEnv, type ChainConfig } from '../../chain/config';
+import { chainConfigFromEnv, chainPublicClient, type ChainConfig } from '../../chain/config';
 import type { ConfideWallet } from '../../chain/confide';
 import { makeWagmiConfig } from '../../chain/wagmi';
 import { Alert, Button, Card, ErrorAlert, explainText, shortHex } from '../kit';
@@ -52,7 +52,7 @@ export function ChainProvider({ children }: { children: ReactNode }) {
         cfg,
         wagmi: makeWagmiConfig(cfg),
         queryClient: new QueryClient(),
-        pub: createPublicClient({ transport: http(cfg.rpcUrl) }) as PublicClient,
+        pub: chainPublicClient(cfg),
       };
     } catch (err) {
       return { error: err };
