@@ -25,7 +25,7 @@ import { deployAll } from '../scripts/deploy';
 import { keyAddress } from '../src/chain/keys';
 import { openNodeTabs, waitFullMesh, type NodeTab } from './support/node-tabs';
 import { startSignaling, type Child } from './support/servers';
-import { installWallet, TEST_WALLET_NAME } from './support/wallet';
+import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 38548;
 const SIGNALING_PORT = 38600;
@@ -120,25 +120,14 @@ test.afterAll(async () => {
     delete process.env[k];
 });
 
-async function openAs(
-  browser: Browser,
-  path: string,
-  privateKey: Hex,
-): Promise<{ page: Page; address: Address }> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`[${path}] page error: ${e.message}`));
-  if (process.env.APP_E2E_VERBOSE) page.on('console', (m) => console.log(`[${path}] ${m.text()}`));
-  const address = await installWallet(page, { rpcUrl: anvil!.rpcUrl, chainId: 31337, privateKey });
-  await createTestClient({ mode: 'anvil', transport: http(anvil!.rpcUrl) }).setBalance({
-    address,
-    value: parseEther('100'),
+function openAs(browser: Browser, path: string, privateKey: Hex) {
+  return openWithWallet(browser, `${BASE}${path}`, {
+    rpcUrl: anvil!.rpcUrl,
+    chainId: 31337,
+    privateKey,
+    contexts,
+    verbose: process.env.APP_E2E_VERBOSE !== undefined,
   });
-  await page.goto(`${BASE}${path}`);
-  await page.getByTestId(`connect-${TEST_WALLET_NAME}`).click();
-  await expect(page.getByTestId('wallet-account')).toContainText(address, { timeout: 30_000 });
-  return { page, address };
 }
 
 /** Queries each node tab was asked to run (its console's log), all nodes together. */

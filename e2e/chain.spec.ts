@@ -5,7 +5,7 @@
  * researcher, requests a query paying the fee; both read the events back. Signing happens in this
  * process (e2e/support/wallet.ts).
  */
-import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { expect, test, type Browser, type BrowserContext } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import {
   createPublicClient,
@@ -34,7 +34,7 @@ import {
 } from '../src/chain/confide';
 import { randomNodeKey } from '../src/chain/keys';
 import { queryHash } from '../src/query';
-import { installWallet, TEST_WALLET_NAME } from './support/wallet';
+import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 18548;
 const VITE_PORT = 5181;
@@ -100,25 +100,13 @@ test.afterAll(async () => {
   delete process.env.VITE_CONFIDE_ADDRESS;
 });
 
-async function openAs(
-  browser: Browser,
-  path: string,
-  privateKey: Hex,
-): Promise<{ page: Page; address: Address }> {
-  const ctx = await browser.newContext();
-  contexts.push(ctx);
-  const page = await ctx.newPage();
-  page.on('pageerror', (e) => console.log(`[${path}] page error: ${e.message}`));
-  const address = await installWallet(page, { rpcUrl: anvil!.rpcUrl, chainId: 31337, privateKey });
-  await createTestClient({ mode: 'anvil', transport: http(anvil!.rpcUrl) }).setBalance({
-    address,
-    value: parseEther('100'),
+function openAs(browser: Browser, path: string, privateKey: Hex) {
+  return openWithWallet(browser, `${BASE}${path}`, {
+    rpcUrl: anvil!.rpcUrl,
+    chainId: 31337,
+    privateKey,
+    contexts,
   });
-  await page.goto(`${BASE}${path}`);
-  // EIP-6963 discovery lists the wallet by its announced name.
-  await page.getByTestId(`connect-${TEST_WALLET_NAME}`).click();
-  await expect(page.getByTestId('wallet-account')).toContainText(address, { timeout: 30_000 });
-  return { page, address };
 }
 
 test('hospital registers and grants, researcher requests a query paying the fee, events read back', async ({

@@ -6,8 +6,16 @@
  * reaches the page or the app bundle. The init script is passed as a string (a function compiled
  * by tsx would reference esbuild's `__name` helper, undefined in the page).
  */
-import type { Page } from '@playwright/test';
-import { createPublicClient, http, toHex, type Address, type Hex } from 'viem';
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import {
+  createPublicClient,
+  createTestClient,
+  http,
+  parseEther,
+  toHex,
+  type Address,
+  type Hex,
+} from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 
 export const TEST_WALLET_NAME = 'Confide Test Wallet';
@@ -141,4 +149,32 @@ export async function installWallet(page: Page, opts: WalletOptions): Promise<Ad
   });
   await page.addInitScript({ content: initScript(TEST_WALLET_NAME) });
   return account.address;
+}
+
+/**
+ * A fresh browser context on `url` as the holder of `privateKey`: the wallet installed, the account
+ * funded on anvil, and connected through the app's EIP-6963 wallet list. The context is pushed to
+ * `contexts` so the caller closes it.
+ */
+export async function openWithWallet(
+  browser: Browser,
+  url: string,
+  o: WalletOptions & { contexts: BrowserContext[]; verbose?: boolean },
+): Promise<{ page: Page; address: Address }> {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  o.contexts.push(ctx);
+  const page = await ctx.newPage();
+  const tag = new URL(url).pathname;
+  page.on('pageerror', (e) => console.log(`[${tag}] page error: ${e.message}`));
+  if (o.verbose) page.on('console', (m) => console.log(`[${tag}] ${m.text()}`));
+  const address = await installWallet(page, o);
+  await createTestClient({ mode: 'anvil', transport: http(o.rpcUrl) }).setBalance({
+    address,
+    value: parseEther('100'),
+  });
+  await page.goto(url);
+  // EIP-6963 discovery lists the wallet by its announced name.
+  await page.getByTestId(`connect-${TEST_WALLET_NAME}`).click();
+  await expect(page.getByTestId('wallet-account')).toContainText(address, { timeout: 30_000 });
+  return { page, address };
 }

@@ -3,9 +3,9 @@
  * dashboard: parse, confirm, share in a worker, seal to the committee, collect receipts, register
  * on chain), followed by a grant to the demo researcher. Keys here are anvil's public dev keys.
  */
-import { createWalletClient, defineChain, http, type Address, type Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { chainPublicClient, type ChainConfig } from '../chain/config';
+import { chainPublicClient, chainWalletClient, type ChainConfig } from '../chain/config';
 import { grantAccess, QUERY_KINDS, type ConfideWallet } from '../chain/confide';
 import { parseCsv } from '../storage/csv';
 import { acceptValidation, inferSchema, validateAndEncode } from '../storage/schema';
@@ -24,16 +24,7 @@ export interface SeedOptions {
 }
 
 export function devWallet(cfg: ChainConfig, key: Hex): ConfideWallet {
-  return createWalletClient({
-    account: privateKeyToAccount(key),
-    chain: defineChain({
-      id: cfg.chainId,
-      name: `chain-${cfg.chainId}`,
-      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-      rpcUrls: { default: { http: [cfg.rpcUrl] } },
-    }),
-    transport: http(cfg.rpcUrl),
-  });
+  return chainWalletClient(cfg, privateKeyToAccount(key));
 }
 
 export async function seedDemo(o: SeedOptions) {

@@ -3,7 +3,19 @@
  * variables (VITE_CHAIN_RPC_URL, VITE_CHAIN_ID, VITE_CONFIDE_ADDRESS) that `npm start` sets after
  * deploying to its local anvil and that a real deployment sets to a real chain.
  */
-import { createPublicClient, http, isAddress, type Address, type PublicClient } from 'viem';
+import {
+  createPublicClient,
+  createWalletClient,
+  defineChain,
+  http,
+  isAddress,
+  type Account,
+  type Address,
+  type Chain,
+  type PublicClient,
+  type Transport,
+  type WalletClient,
+} from 'viem';
 import { ChainError } from './errors';
 
 export interface ChainConfig {
@@ -30,6 +42,23 @@ export function chainPublicClient(cfg: Pick<ChainConfig, 'rpcUrl' | 'pollMs'>): 
 }
 
 export type ChainEnv = Record<string, string | boolean | undefined>;
+
+/** A wallet client for a local account (a node key, a dev key) on `cfg`'s chain. */
+export function chainWalletClient(
+  cfg: Pick<ChainConfig, 'rpcUrl' | 'chainId'>,
+  account: Account,
+): WalletClient<Transport, Chain, Account> {
+  return createWalletClient({
+    account,
+    chain: defineChain({
+      id: cfg.chainId,
+      name: `chain-${cfg.chainId}`,
+      nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+      rpcUrls: { default: { http: [cfg.rpcUrl] } },
+    }),
+    transport: http(cfg.rpcUrl),
+  });
+}
 
 export function chainConfigFromEnv(env: ChainEnv): ChainConfig {
   const get = (name: string): string => {

@@ -9,16 +9,9 @@
  * query uses declared. Result shares are sealed to the key the researcher registered on chain,
  * whoever forwarded the request. Nothing here logs or replies with data.
  */
-import {
-  createWalletClient,
-  defineChain,
-  http,
-  type Address,
-  type Hex,
-  type PublicClient,
-} from 'viem';
+import type { Address, Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import type { ChainConfig } from '../chain/config';
+import { chainWalletClient, type ChainConfig } from '../chain/config';
 import {
   chainQueryHash,
   confideAbi,
@@ -118,16 +111,7 @@ export class NodeService {
     const sk = this.rt.identity.secretKey();
     const account = privateKeyToAccount(`0x${bytesHex(sk)}`);
     sk.fill(0);
-    return createWalletClient({
-      account,
-      chain: defineChain({
-        id: cfg.chainId,
-        name: `chain-${cfg.chainId}`,
-        nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
-        rpcUrls: { default: { http: [cfg.rpcUrl] } },
-      }),
-      transport: http(cfg.rpcUrl),
-    });
+    return chainWalletClient(cfg, account);
   }
 
   /**
