@@ -238,6 +238,13 @@ test('hospital uploads the sample CSV and grants; the researcher queries with th
   });
   expect(await resultRows(rp)).toEqual([[String(expectedCount)]]);
   expect(await nodeQueryCount()).toBe(before + NODES);
+  // The upload stored age and sex bit-decomposed too, and every member compared on those bits.
+  for (const n of nodes)
+    expect(
+      (await n.page.evaluate(() => window.confideNode!.snapshot().events)).some((e) =>
+        e.includes('query 1: comparisons on stored bits of age, sex'),
+      ),
+    ).toBe(true);
 
   // 2. Text: counts and mean BMI by sex among those aged 60 or more. The builder follows the text.
   await rp

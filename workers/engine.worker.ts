@@ -38,6 +38,14 @@ function checkJob(self: number, n: number, job: JobSpec) {
     for (const c of job.columns)
       if (!(c.shares instanceof BigUint64Array) || c.shares.length !== job.len)
         throw bad(`query column ${c.index} must be a BigUint64Array of length ${job.len}`);
+    for (const c of job.bitColumns ?? [])
+      if (
+        !Number.isInteger(c.index) ||
+        !Array.isArray(c.bits) ||
+        c.bits.length === 0 ||
+        c.bits.some((b) => !(b instanceof BigUint64Array) || b.length !== job.len)
+      )
+        throw bad(`query bit column ${c.index} must be BigUint64Arrays of length ${job.len}`);
     if (!(job.requesterKey instanceof Uint8Array) || job.requesterKey.length !== 33)
       throw bad('query requester key must be 33 bytes');
   }
@@ -123,21 +131,41 @@ async function runJob(
         const cols = plan.columns;
         const byIndex = new Map(job.columns.map((c) => [c.index, c.shares]));
         const shared = new Map<number, Shared>();
+        const bitCols = job.bitColumns ?? [];
+        const bits = new Map<number, readonly Shared[]>();
         if (cols.length) {
-          // Stored shares were dealt by the owner, outside this session: adopt them with a degree
-          // check, masked by a joint random sharing (no one knows the mask, so the opened random
-          // combination reveals nothing; a fresh mask each query, so openings never combine).
+          // Stored shares were dealt by the owner, outside this session: adopt them (values and
+          // any stored bits) with one degree check, masked by a joint random sharing (no one knows
+          // the mask, so the opened random combination reveals nothing; a fresh mask each query,
+          // so openings never combine).
           const mask = await s.random(1);
-          const cat = new BigUint64Array(rows * cols.length + 1);
+          const vectors = cols.length + bitCols.reduce((a, c) => a + c.bits.length, 0);
+          const cat = new BigUint64Array(rows * vectors + 1);
           cols.forEach((c, j) => {
             const v = byIndex.get(c.index);
             if (!v) throw new MpcError('ERR_PARAM', `worker.run: query column ${c.index} missing`);
             cat.set(v, j * rows);
             v.fill(0n);
           });
-          cat[rows * cols.length] = mask.v[0]!;
+          let at = cols.length;
+          const bitAt: { index: number; from: number; k: number }[] = [];
+          for (const c of bitCols) {
+            bitAt.push({ index: c.index, from: at, k: c.bits.length });
+            for (const b of c.bits) {
+              cat.set(b, at++ * rows);
+              b.fill(0n);
+            }
+          }
+          cat[rows * vectors] = mask.v[0]!;
           const all = await s.adopt(cat, -1);
           cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
+          for (const b of bitAt)
+            bits.set(
+              b.index,
+              Array.from({ length: b.k }, (_, j) =>
+                s.slice(all, (b.from + j) * rows, (b.from + j + 1) * rows),
+              ),
+            );
         } else {
           shared.set(-1, s.constant(new BigUint64Array(rows)));
         }
@@ -148,6 +176,7 @@ async function runJob(
           schema: job.schema,
           policy: job.policy,
           columns: shared,
+          ...(bits.size ? { bits } : {}),
           requesterPublicKey: job.requesterKey,
         });
         progress('done', 1);

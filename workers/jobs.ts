@@ -58,6 +58,11 @@ export interface QueryJob extends JobBase {
   policy: Policy;
   /** This member's stored shares of the columns the plan reads (schema column index). */
   columns: { index: number; shares: BigUint64Array }[];
+  /**
+   * Stored shares of the bits of x − lo (least significant first) for columns the plan compares
+   * with a constant, when the partition holds them: the comparisons then take the bit network.
+   */
+  bitColumns?: { index: number; bits: BigUint64Array[] }[];
   /** Requester's compressed secp256k1 result key (33 bytes). */
   requesterKey: Uint8Array;
 }

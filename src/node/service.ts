@@ -25,7 +25,8 @@ import {
 import { keyAddress } from '../chain/keys';
 import { checkQuery } from '../query/check';
 import { parse } from '../query/parser';
-import { planQuery } from '../query/plan';
+import { bitColumns as bitColumnsOf, planQuery } from '../query/plan';
+import { bitColumnName, isBitColumnName } from '../app/schema';
 import type { DatasetSchema } from '../query/schema';
 import { acceptShareBundle } from '../storage/upload';
 import type { ShareStore } from '../storage/store';
@@ -146,7 +147,7 @@ export class NodeService {
         version: m.version,
         memberIndex: m.memberIndex,
         rows,
-        columns: m.columns.length,
+        columns: m.columns.filter((c) => !isBitColumnName(c.name)).length,
         bytes: rows * m.columns.length * 8,
         threshold: Number(m.meta[META.threshold] ?? 0),
         committee: String(m.meta[META.committee] ?? '')
@@ -366,10 +367,26 @@ export class NodeService {
       const needed = new Set<number>();
       // The plan reads a subset of the columns; load only those (by schema index).
       const names = schema.columns.map((c) => c.name);
-      for (const c of planQuery(checked).columns) needed.add(c.index);
+      const plan = planQuery(checked);
+      for (const c of plan.columns) needed.add(c.index);
       const columns: { index: number; shares: BigUint64Array }[] = [];
       for (const index of needed)
         columns.push({ index, shares: await this.store.readColumn(datasetId, names[index]!) });
+      // Bit-decomposed columns the plan can use, when this partition stores them (every member
+      // of a version holds the same columns, so the committee decides alike).
+      const stored = new Set(manifest.columns.map((c) => c.name));
+      const bitColumns: { index: number; bits: BigUint64Array[] }[] = [];
+      for (const c of bitColumnsOf(plan)) {
+        const bitNames = Array.from({ length: c.bits }, (_, j) => bitColumnName(c.name, j));
+        if (!bitNames.every((n) => stored.has(n))) continue;
+        const bits: BigUint64Array[] = [];
+        for (const n of bitNames) bits.push(await this.store.readColumn(datasetId, n));
+        bitColumns.push({ index: c.index, bits });
+      }
+      if (bitColumns.length)
+        this.rt.log(
+          `query ${h.queryId}: comparisons on stored bits of ${bitColumns.map((b) => names[b.index]).join(', ')}`,
+        );
       const encKey = hexBytes(auth.encKey);
       const res = await this.rt.runJob(`query-${h.queryId}`, committee, {
         kind: 'query',
@@ -380,6 +397,7 @@ export class NodeService {
         schema: schemaWithId,
         policy: auth.policy,
         columns,
+        bitColumns,
         requesterKey: encKey,
         timeoutMs: 60_000,
       });

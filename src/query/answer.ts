@@ -23,6 +23,8 @@ export interface AnswerRequest {
   policy: Policy;
   /** This party's shares of the dataset's columns, keyed by schema column index. */
   columns: ReadonlyMap<number, Shared>;
+  /** Shares of the bits of x − lo of columns stored bit-decomposed (see RunPlanOptions.bits). */
+  bits?: ReadonlyMap<number, readonly Shared[]>;
   requesterPublicKey: Uint8Array;
 }
 
@@ -47,7 +49,11 @@ export async function answerQuery(
   req: AnswerRequest,
 ): Promise<{ hash: string; box: Uint8Array }> {
   const plan = prepareAnswer(req);
-  const r = await runPlan(s, plan, req.columns, { policy: req.policy, output: { kind: 'shares' } });
+  const r = await runPlan(s, plan, req.columns, {
+    policy: req.policy,
+    output: { kind: 'shares' },
+    ...(req.bits ? { bits: req.bits } : {}),
+  });
   return {
     hash: plan.checked.hash,
     box: sealShares(r.shares!, s.party.self, req.requesterPublicKey, plan.checked.hash),

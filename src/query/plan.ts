@@ -675,3 +675,11 @@ export const layout = {
     2 * p.ratios.length +
     FIXED_SLOTS * j,
 };
+
+/** Columns compared with a constant somewhere in the plan (candidates for bit decomposition). */
+export function bitColumns(plan: Plan): Plan['columns'] {
+  const idx = new Set<number>();
+  plan.ltAtoms.forEach((a) => a.kind === 'const' && a.col.bits > 0 && idx.add(a.col.index));
+  plan.eqAtoms.forEach((a) => a.col.bits > 0 && idx.add(a.col.index));
+  return plan.columns.filter((c) => idx.has(c.index));
+}

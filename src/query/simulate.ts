@@ -7,7 +7,7 @@
 import { runParties, toField, type Shared } from '../mpc/index';
 import { finalize, type QueryResult } from './finalize';
 import { runPlan } from './mpc';
-import type { Plan } from './plan';
+import { bitColumns, type Plan } from './plan';
 import { enforcePolicy, type Policy } from './policy';
 
 export interface InMemoryOptions {
@@ -114,12 +114,4 @@ export async function runPlanInMemory(
     steps: parties[requester]!.stats.steps,
     bytes: net.stats.bytes,
   };
-}
-
-/** Columns compared with a constant somewhere in the plan (candidates for bit decomposition). */
-export function bitColumns(plan: Plan): Plan['columns'] {
-  const idx = new Set<number>();
-  plan.ltAtoms.forEach((a) => a.kind === 'const' && a.col.bits > 0 && idx.add(a.col.index));
-  plan.eqAtoms.forEach((a) => a.col.bits > 0 && idx.add(a.col.index));
-  return plan.columns.filter((c) => idx.has(c.index));
 }
