@@ -52,12 +52,7 @@ import {
   type ServiceHeader,
   type ServiceMessage,
 } from './protocol';
-import {
-  parsePublishedSchema,
-  publishedSchema,
-  publishedSchemaHash,
-  storedBitColumns,
-} from './schema';
+import { parsePublishedSchema, publishedSchema, publishedSchemaHash, bitSpecs } from './schema';
 
 export interface ClientOptions {
   chain: {
@@ -418,29 +413,21 @@ class Client implements ConfideClient {
       t,
       members: committee.map((n, j) => ({ memberIndex: j, publicKey: hexBytes(n.key) })),
     };
-    // Small-range columns also go out bit-decomposed (src/app/schema.ts: storedBitColumns), so
-    // comparisons on them take the cheap bit network; the shares are dealt like every column's.
-    const withBits = {
-      ...data,
-      columns: [
-        ...data.columns,
-        ...storedBitColumns(data, schema).map((b) => ({
-          ...b,
-          type: { kind: 'int' as const },
-          min: 0,
-          max: 1,
-        })),
-      ],
-    } as AcceptedDataset;
     const worker = createUploadWorker();
     let sealed;
     try {
-      sealed = await worker.shareAndSeal(withBits, target, (p) =>
-        onProgress({
-          phase: p.phase === 'send' ? 'send' : p.phase,
-          fraction: (p.phase === 'share' ? 0.05 : 0.3) + (0.25 * p.done) / Math.max(1, p.total),
-          message: `${p.phase === 'share' ? 'secret-sharing column' : 'sealing bundle'} ${p.done} of ${p.total}`,
-        }),
+      // Small-range columns also go out bit-decomposed, so comparisons on them take the cheap
+      // bit network (bitSpecs: which columns; the worker decomposes beside the plaintext).
+      sealed = await worker.shareAndSeal(
+        data,
+        target,
+        (p) =>
+          onProgress({
+            phase: p.phase === 'send' ? 'send' : p.phase,
+            fraction: (p.phase === 'share' ? 0.05 : 0.3) + (0.25 * p.done) / Math.max(1, p.total),
+            message: `${p.phase === 'share' ? 'secret-sharing column' : 'sealing bundle'} ${p.done} of ${p.total}`,
+          }),
+        bitSpecs(schema),
       );
     } finally {
       worker.terminate();

@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { daysToDate, resolveSchema, type ColumnSchema, type DatasetSchema } from '../query/schema';
 import type { AcceptedDataset } from '../storage/schema';
-import { P } from '../mpc/index';
+import type { BitSpec } from '../storage/bits';
 
 /** Rounds [lo, hi] outward to multiples of a power of ten about a tenth of the range. */
 export function roundBounds(lo: number, hi: number): [number, number] {
@@ -114,57 +114,19 @@ export function parsePublishedSchema(json: string, expectedHash: string): Datase
 }
 
 /**
- * Columns whose value range fits this many bits are also stored bit-decomposed: the bits of
- * x − lo, each secret-shared like a column. A comparison with a constant then runs the bit network
- * of src/query/bitcmp.ts (no random bits, no openings: about a tenth of the traffic of the generic
- * comparison) at the cost of storing `bits` more share vectors for the column.
+ * Columns whose value range fits this many bits are also stored bit-decomposed (src/storage/bits.ts:
+ * the bits of x − lo, each secret-shared like a column). A comparison with a constant then runs the
+ * bit network of src/query/bitcmp.ts (no random bits, no openings: about a tenth of the traffic of
+ * the generic comparison) at the cost of storing `bits` more share vectors for the column.
  */
 export const MAX_STORED_BITS = 10;
 
-/** Storage name of bit `j` of a column (not a query identifier, so it never meets a real name). */
-export function bitColumnName(column: string, j: number): string {
-  return `${column}~bit${j}`;
-}
-
-/** Whether a stored column is one of the bit columns (not a column of the published schema). */
-export function isBitColumnName(name: string): boolean {
-  return /~bit\d+$/.test(name);
-}
-
 /**
- * The bit columns stored with `data` (published as `schema`): for every column of at most
- * MAX_STORED_BITS bits, one 0/1 column per bit of x − lo (lo and bits as the query layer resolves
- * them, so every node and the planner agree). Values are field elements like every column's.
+ * Which columns of a published schema the upload stores bit-decomposed, with lo and bits as the
+ * query layer resolves them (so the planner and every node agree). Public: no data involved.
  */
-export function storedBitColumns(
-  data: AcceptedDataset,
-  schema: DatasetSchema,
-): { name: string; values: BigUint64Array }[] {
-  const resolved = resolveSchema(schema);
-  const taken = new Set(data.columns.map((c) => c.name));
-  const out: { name: string; values: BigUint64Array }[] = [];
-  for (const rc of resolved.columns) {
-    if (rc.bits <= 0 || rc.bits > MAX_STORED_BITS) continue;
-    const col = data.columns.find((c) => c.name === rc.name);
-    if (!col) continue;
-    const names = Array.from({ length: rc.bits }, (_, j) => bitColumnName(rc.name, j));
-    if (names.some((n) => taken.has(n))) continue;
-    const lo = ((rc.lo % P) + P) % P;
-    const shifted = new Uint32Array(col.values.length);
-    for (let i = 0; i < col.values.length; i++) {
-      const d = (col.values[i]! + P - lo) % P;
-      if (d >> BigInt(rc.bits) !== 0n)
-        throw new Error(
-          `column ${rc.name}: row ${i + 1} is outside the published bounds (internal error)`,
-        );
-      shifted[i] = Number(d);
-    }
-    names.forEach((name, j) => {
-      const values = new BigUint64Array(shifted.length);
-      for (let i = 0; i < shifted.length; i++) values[i] = BigInt((shifted[i]! >>> j) & 1);
-      out.push({ name, values });
-    });
-    shifted.fill(0);
-  }
-  return out;
+export function bitSpecs(schema: DatasetSchema): BitSpec[] {
+  return resolveSchema(schema)
+    .columns.filter((c) => c.bits > 0 && c.bits <= MAX_STORED_BITS)
+    .map((c) => ({ name: c.name, lo: c.lo, bits: c.bits }));
 }

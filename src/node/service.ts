@@ -26,7 +26,7 @@ import { keyAddress } from '../chain/keys';
 import { checkQuery } from '../query/check';
 import { parse } from '../query/parser';
 import { bitColumns as bitColumnsOf, planQuery } from '../query/plan';
-import { bitColumnName, isBitColumnName } from '../app/schema';
+import { bitColumnName, isBitColumnName } from '../storage/bits';
 import type { DatasetSchema } from '../query/schema';
 import { acceptShareBundle } from '../storage/upload';
 import type { ShareStore } from '../storage/store';
@@ -196,13 +196,7 @@ export class NodeService {
           const m = await this.store.getManifest(h.datasetId);
           const schema = m?.meta[META.schema];
           if (typeof schema !== 'string') {
-            this.reply(from, {
-              t: 'error',
-              req: h.req,
-              code: 'UNKNOWN_DATASET',
-              message: `this node holds no partition of dataset ${h.datasetId}`,
-            });
-            return;
+            return this.noPartition(from, h.req, h.datasetId);
           }
           this.reply(from, { t: 'schema-reply', req: h.req, datasetId: h.datasetId, schema });
           return;
@@ -210,13 +204,7 @@ export class NodeService {
         case 'probe': {
           const m = await this.store.getManifest(h.datasetId);
           if (!m) {
-            this.reply(from, {
-              t: 'error',
-              req: h.req,
-              code: 'UNKNOWN_DATASET',
-              message: `this node holds no partition of dataset ${h.datasetId}`,
-            });
-            return;
+            return this.noPartition(from, h.req, h.datasetId);
           }
           const v = await this.store.verifyPartition(h.datasetId);
           this.reply(from, {
@@ -266,6 +254,15 @@ export class NodeService {
     } catch (e) {
       this.rt.log(`query ${queryId}: result commitment not posted: ${errorText(e).slice(0, 200)}`);
     }
+  }
+
+  private noPartition(from: string, req: string, datasetId: string) {
+    this.reply(from, {
+      t: 'error',
+      req,
+      code: 'UNKNOWN_DATASET',
+      message: `this node holds no partition of dataset ${datasetId}`,
+    });
   }
 
   private async runQuery(from: string, h: QueryReq) {

@@ -4,6 +4,7 @@
  * and returns the sealed bundles; progress arrives through `onProgress`.
  */
 import * as Comlink from 'comlink';
+import type { BitSpec } from './bits';
 import type { AcceptedDataset } from './schema';
 import type { SealedForMember, UploadProgress, UploadTarget } from './upload';
 import type { UploadWorkerApi } from './upload.worker';
@@ -13,6 +14,8 @@ export interface UploadWorker {
     data: AcceptedDataset,
     target: UploadTarget,
     onProgress?: (p: UploadProgress) => void,
+    /** Columns to store bit-decomposed as well (decomposed in the worker). */
+    bits?: BitSpec[],
   ): Promise<SealedForMember[]>;
   terminate(): void;
 }
@@ -24,12 +27,13 @@ export function createUploadWorker(): UploadWorker {
   });
   const remote = Comlink.wrap<UploadWorkerApi>(worker);
   return {
-    shareAndSeal(data, target, onProgress) {
+    shareAndSeal(data, target, onProgress, bits) {
       const transfer = data.columns.map((c) => c.values.buffer as ArrayBuffer);
       return remote.shareAndSeal(
         Comlink.transfer(data, transfer),
         target,
         onProgress ? Comlink.proxy(onProgress) : undefined,
+        bits,
       );
     },
     terminate() {

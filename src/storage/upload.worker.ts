@@ -1,10 +1,11 @@
 /**
  * The owner's secret-sharing step in a Web Worker (comlink): shares every accepted column and seals
- * each member's bundle, off the UI thread. Column buffers come in and sealed bundles go out with
+ * each member's bundle, off the UI thread (with the bit-decomposed copies the caller asks for). Column buffers come in and sealed bundles go out with
  * transfer lists (no copies). Use it through `createUploadWorker` (./upload-client).
  */
 import * as Comlink from 'comlink';
 import { Field } from '../mpc/index';
+import { bitDecompose, type BitSpec } from './bits';
 import { StorageError } from './errors';
 import type { AcceptedDataset } from './schema';
 import { FIELD_P } from './store';
@@ -39,14 +40,24 @@ const api = {
     data: AcceptedDataset,
     target: UploadTarget,
     onProgress?: (p: UploadProgress) => void,
+    bits?: BitSpec[],
   ): Promise<SealedForMember[]> {
     checkPayload(data, target);
     field ??= new Field();
-    const out = await shareAndSeal(data, target, {
+    // Bit-decomposed copies of the columns in `bits` (src/storage/bits.ts), made here beside the
+    // plaintext and shared like every column.
+    const extra = bitDecompose(data.columns, bits ?? []).map((b) => ({
+      ...b,
+      type: { kind: 'int' as const },
+      min: 0,
+      max: 1,
+    }));
+    const all = { ...data, columns: [...data.columns, ...extra] };
+    const out = await shareAndSeal(all, target, {
       field,
       ...(onProgress ? { onProgress: (p: UploadProgress) => void onProgress(p) } : {}),
     });
-    for (const c of data.columns) c.values.fill(0n);
+    for (const c of all.columns) c.values.fill(0n);
     return Comlink.transfer(
       out,
       out.map((s) => s.sealed.buffer as ArrayBuffer),

@@ -1,18 +1,14 @@
 /**
- * Bit-decomposed storage (src/app/schema.ts): the bit columns an upload stores recompose to
+ * Bit-decomposed storage (bitSpecs in src/app/schema.ts, bitDecompose in src/storage/bits.ts, run
+ * by the upload worker): the bit columns an upload stores recompose to
  * x − lo with lo as the query layer resolves it, hold only 0/1, exist exactly for the columns of at
  * most MAX_STORED_BITS bits. (That queries over them give the plaintext answers is checked end to
  * end in e2e/app.spec.ts, through real node tabs.)
  */
 import { describe, expect, it } from 'vitest';
 import { fromFieldSigned } from '../../src/mpc/index';
-import {
-  MAX_STORED_BITS,
-  bitColumnName,
-  isBitColumnName,
-  publishedSchema,
-  storedBitColumns,
-} from '../../src/app/schema';
+import { MAX_STORED_BITS, bitSpecs, publishedSchema } from '../../src/app/schema';
+import { bitColumnName, bitDecompose, isBitColumnName } from '../../src/storage/bits';
 import { resolveSchema } from '../../src/query/schema';
 import { parseCsv } from '../../src/storage/csv';
 import { acceptValidation, inferSchema, validateAndEncode } from '../../src/storage/schema';
@@ -35,7 +31,7 @@ describe('stored bit columns', () => {
     const data = dataset(300);
     const schema = publishedSchema(data, 'cohort');
     const resolved = resolveSchema(schema);
-    const bits = storedBitColumns(data, schema);
+    const bits = bitDecompose(data.columns, bitSpecs(schema));
     const byName = new Map(bits.map((b) => [b.name, b.values]));
     for (const rc of resolved.columns) {
       const col = data.columns.find((c) => c.name === rc.name)!;
@@ -58,5 +54,20 @@ describe('stored bit columns', () => {
     expect(resolved.columns.find((c) => c.name === 'temp')!.lo).toBeLessThan(0n);
     expect(bits.every((b) => isBitColumnName(b.name))).toBe(true);
     expect(data.columns.some((c) => isBitColumnName(c.name))).toBe(false);
+  });
+
+  it('a value outside its bounds is an error naming column and row, not the value', () => {
+    const values = BigUint64Array.of(3n, 17n, 5n);
+    expect(() =>
+      bitDecompose([{ name: 'age', values }], [{ name: 'age', lo: 0n, bits: 4 }]),
+    ).toThrow(
+      /^STORE_BAD_INPUT: column age: row 2 is outside the bounds of its bit decomposition$/,
+    );
+    // A spec whose bit names are taken by real columns is skipped, not overwritten.
+    const taken = [
+      { name: 'age', values },
+      { name: bitColumnName('age', 0), values: BigUint64Array.of(9n, 9n, 9n) },
+    ];
+    expect(bitDecompose(taken, [{ name: 'age', lo: 0n, bits: 5 }])).toEqual([]);
   });
 });
