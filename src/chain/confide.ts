@@ -73,21 +73,19 @@ async function send(
     account: wallet.account,
     ...(value !== undefined ? { value } : {}),
   };
-  // Simulated first through our own RPC: a revert then surfaces as the contract's named error
-  // (GrantExpired, BudgetExhausted, …) whatever the wallet does with revert data.
-  await pub.simulateContract(call as unknown as Parameters<PublicClient['simulateContract']>[0]);
-  // A gas estimate holds for the state it was made in. Where a transaction may run a costlier
-  // branch once others land first, the caller adds that branch's cost to the estimate.
+  // Estimated through our own RPC, so a revert surfaces as the contract's named error
+  // (GrantExpired, BudgetExhausted, …) whatever the wallet does with revert data, and the wallet
+  // is handed the gas limit instead of estimating again. A gas estimate holds for the state it was
+  // made in: where a transaction may run a costlier branch once others land first, the caller adds
+  // that branch's cost (`extraGas`).
   const gas =
-    extraGas === undefined
-      ? undefined
-      : (await pub.estimateContractGas(
-          call as unknown as Parameters<PublicClient['estimateContractGas']>[0],
-        )) + extraGas;
+    (await pub.estimateContractGas(
+      call as unknown as Parameters<PublicClient['estimateContractGas']>[0],
+    )) + (extraGas ?? 0n);
   const req = {
     ...call,
     chain: wallet.chain,
-    ...(gas !== undefined ? { gas } : {}),
+    gas,
   } as unknown as Parameters<ConfideWallet['writeContract']>[0];
   const hash = await wallet.writeContract(req);
   const receipt = await pub.waitForTransactionReceipt({ hash });
