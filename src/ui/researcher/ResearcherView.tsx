@@ -250,10 +250,12 @@ function Researcher({ ctx }: { ctx: ChainCtx }) {
  */
 function useDatasetInfos(client: ConfideClient | undefined, ids: readonly Hex[]) {
   const [infos, setInfos] = useState<Map<string, DatasetInfo>>(new Map());
+  // Reloaded when the set of granted datasets changes, not on every chain event.
+  const key = ids.map((id) => id.toLowerCase()).join(',');
   useEffect(() => {
     if (!client) return;
     let live = true;
-    const wanted = new Set(ids.map((id) => id.toLowerCase()));
+    const wanted = new Set(key.split(','));
     void (async () => {
       const ds = (await client.datasets()).filter((d) => wanted.has(d.datasetId.toLowerCase()));
       const named = await Promise.all(
@@ -269,7 +271,7 @@ function useDatasetInfos(client: ConfideClient | undefined, ids: readonly Hex[])
     return () => {
       live = false;
     };
-  }, [client, ids]);
+  }, [client, key]);
   return infos;
 }
 
