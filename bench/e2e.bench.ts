@@ -19,7 +19,7 @@ import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { CHROMIUM_ARGS } from '../playwright.config';
 import { ensureChromium } from '../scripts/ensure-chromium';
-import type { Benchmark, BenchOptions, BenchRecord } from './harness';
+import { median, type Benchmark, type BenchOptions, type BenchRecord } from './harness';
 
 const ANVIL_PORT = 48545;
 const SIGNALING_PORT = 48600;
@@ -194,18 +194,17 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
         opts.log(`[bench] query ${q.queryId}: ${q.seconds.toFixed(2)} s (${q.phases.join(' → ')})`);
         if (i > 0) times.push(q.seconds); // the first run warms up the workers
       }
-      times.sort((a, b) => a - b);
-      const median = times[Math.floor(times.length / 2)]!;
+      const seconds = median(times);
       out.push({
         name: 'e2e.query.count_filter',
-        value: median,
+        value: seconds,
         unit: 's',
         rows: QUERY_ROWS,
         nodes: NODES,
         t: 2,
         reps,
         baseline: 'plain.count_filter',
-        ratio: median / Math.max(plainSeconds, 1e-6),
+        ratio: seconds / Math.max(plainSeconds, 1e-6),
       });
     } finally {
       await browser.close();

@@ -12,7 +12,7 @@ import { CHROMIUM_ARGS } from '../playwright.config';
 import { openNodeTabs, waitFullMesh } from '../e2e/support/node-tabs';
 import { startSignaling, startVite } from '../e2e/support/servers';
 import { ensureChromium } from '../scripts/ensure-chromium';
-import type { Benchmark, BenchOptions, BenchRecord } from './harness';
+import { median, type Benchmark, type BenchOptions, type BenchRecord } from './harness';
 
 const SIGNALING_PORT = 18610;
 /** Not the e2e tests' 5182, so a benchmark and the tests can run at the same time. */
@@ -75,8 +75,7 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       const secs = (Date.now() - t0) / 1000;
       if (r > 0) rates.push((COUNT * SIZE) / secs / 1e6); // first run is the warm-up
     }
-    rates.sort((x, y) => x - y);
-    const throughput = rates[Math.floor(rates.length / 2)]!;
+    const throughput = median(rates);
     out.push({
       name: 'mesh.throughput',
       value: throughput,

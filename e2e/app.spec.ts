@@ -10,7 +10,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 import {
   createPublicClient,
   createTestClient,
@@ -24,7 +23,7 @@ import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../scripts/anvil';
 import { deployAll } from '../scripts/deploy';
 import { keyAddress } from '../src/chain/keys';
 import { openNodeTabs, waitFullMesh, type NodeTab } from './support/node-tabs';
-import { startSignaling, type Child } from './support/servers';
+import { startAppServer, startSignaling, type Child } from './support/servers';
 import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 38548;
@@ -37,7 +36,7 @@ const NODES = 5;
 
 let anvil: AnvilHandle | undefined;
 let signaling: Child | undefined;
-let vite: ViteDevServer | undefined;
+let vite: { close(): Promise<void> } | undefined;
 let nodes: NodeTab[] = [];
 const contexts: BrowserContext[] = [];
 
@@ -71,26 +70,24 @@ test.beforeAll(async ({ browser }) => {
   anvil = await startAnvil({ port: ANVIL_PORT });
   const dep = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_DEV_KEY });
   signaling = await startSignaling(SIGNALING_PORT);
-  process.env.VITE_CHAIN_RPC_URL = anvil.rpcUrl;
-  process.env.VITE_CHAIN_ID = String(dep.chainId);
-  process.env.VITE_CONFIDE_ADDRESS = dep.confide;
-  process.env.VITE_SIGNALING_URL = `ws://127.0.0.1:${SIGNALING_PORT}`;
-  process.env.VITE_MESH_ROOM = ROOM;
-  vite = await createServer({
-    server: { port: VITE_PORT, strictPort: true, host: '127.0.0.1', hmr: false },
-    cacheDir: `.cache/vite-app-${VITE_PORT}`,
-    logLevel: 'warn',
-    optimizeDeps: {
-      entries: [
-        'index.html',
-        'src/ui/hospital/HospitalView.tsx',
-        'src/ui/researcher/ResearcherView.tsx',
-        'src/ui/node/NodeView.tsx',
-        'workers/engine.worker.ts',
-      ],
+  vite = await startAppServer({
+    port: VITE_PORT,
+    name: 'app',
+    env: {
+      VITE_CHAIN_RPC_URL: anvil.rpcUrl,
+      VITE_CHAIN_ID: String(dep.chainId),
+      VITE_CONFIDE_ADDRESS: dep.confide,
+      VITE_SIGNALING_URL: `ws://127.0.0.1:${SIGNALING_PORT}`,
+      VITE_MESH_ROOM: ROOM,
     },
+    entries: [
+      'index.html',
+      'src/ui/hospital/HospitalView.tsx',
+      'src/ui/researcher/ResearcherView.tsx',
+      'src/ui/node/NodeView.tsx',
+      'workers/engine.worker.ts',
+    ],
   });
-  await vite.listen();
   nodes = await openNodeTabs(browser, NODES, SIGNALING_PORT, ROOM, VITE_PORT);
   await waitFullMesh(nodes, 60_000);
   // Every node registers on chain with its deposit, signing with its own node key in its tab.
@@ -110,14 +107,6 @@ test.afterAll(async () => {
   await vite?.close();
   await signaling?.stop();
   await anvil?.stop();
-  for (const k of [
-    'VITE_CHAIN_RPC_URL',
-    'VITE_CHAIN_ID',
-    'VITE_CONFIDE_ADDRESS',
-    'VITE_SIGNALING_URL',
-    'VITE_MESH_ROOM',
-  ])
-    delete process.env[k];
 });
 
 function openAs(browser: Browser, path: string, privateKey: Hex) {

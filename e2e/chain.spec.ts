@@ -6,7 +6,6 @@
  * process (e2e/support/wallet.ts).
  */
 import { expect, test, type Browser, type BrowserContext } from '@playwright/test';
-import { createServer, type ViteDevServer } from 'vite';
 import {
   createPublicClient,
   createTestClient,
@@ -34,6 +33,7 @@ import {
 } from '../src/chain/confide';
 import { randomNodeKey } from '../src/chain/keys';
 import { queryHash } from '../src/query';
+import { startAppServer } from './support/servers';
 import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 18548;
@@ -42,7 +42,7 @@ const BASE = `http://127.0.0.1:${VITE_PORT}`;
 const QUERY = 'SELECT COUNT(*) FROM ds WHERE age >= 60';
 
 let anvil: AnvilHandle | undefined;
-let vite: ViteDevServer | undefined;
+let vite: { close(): Promise<void> } | undefined;
 let pub: PublicClient;
 let confide: Address;
 const contexts: BrowserContext[] = [];
@@ -65,39 +65,34 @@ test.beforeAll(async () => {
     const r = await registerNode(wallet, pub, confide, randomNodeKey(), dep.params.minDeposit);
     nodeOps.push({ wallet, nodeId: r.nodeId });
   }
-  process.env.VITE_CHAIN_RPC_URL = anvil.rpcUrl;
-  process.env.VITE_CHAIN_ID = String(dep.chainId);
-  process.env.VITE_CONFIDE_ADDRESS = confide;
-  vite = await createServer({
-    server: { port: VITE_PORT, strictPort: true, host: '127.0.0.1', hmr: false },
-    cacheDir: `.cache/vite-chain-${VITE_PORT}`,
-    logLevel: 'warn',
-    optimizeDeps: {
-      entries: [
-        'index.html',
-        'src/ui/hospital/HospitalView.tsx',
-        'src/ui/researcher/ResearcherView.tsx',
-      ],
-      include: [
-        'react',
-        'react-dom/client',
-        'wagmi',
-        'wagmi/actions',
-        'viem',
-        '@tanstack/react-query',
-      ],
+  vite = await startAppServer({
+    port: VITE_PORT,
+    name: 'chain',
+    env: {
+      VITE_CHAIN_RPC_URL: anvil.rpcUrl,
+      VITE_CHAIN_ID: String(dep.chainId),
+      VITE_CONFIDE_ADDRESS: confide,
     },
+    entries: [
+      'index.html',
+      'src/ui/hospital/HospitalView.tsx',
+      'src/ui/researcher/ResearcherView.tsx',
+    ],
+    include: [
+      'react',
+      'react-dom/client',
+      'wagmi',
+      'wagmi/actions',
+      'viem',
+      '@tanstack/react-query',
+    ],
   });
-  await vite.listen();
 });
 
 test.afterAll(async () => {
   for (const c of contexts) await c.close().catch(() => undefined);
   await vite?.close();
   await anvil?.stop();
-  delete process.env.VITE_CHAIN_RPC_URL;
-  delete process.env.VITE_CHAIN_ID;
-  delete process.env.VITE_CONFIDE_ADDRESS;
 });
 
 function openAs(browser: Browser, path: string, privateKey: Hex) {

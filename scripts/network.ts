@@ -289,6 +289,15 @@ export async function main(argv: string[] = process.argv.slice(2)) {
       const executablePath = ensureChromium();
       const { chromium } = await import('@playwright/test');
       const { CHROMIUM_ARGS } = await import('../playwright.config');
+      const browserOptions = {
+        executablePath,
+        args: CHROMIUM_ARGS,
+        headless: true,
+        // This process owns the signals: it closes the browsers itself, then kills by PID.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
+      };
       // One after another: launching the 5 together was slower here (26 s against 18 s to a full
       // mesh on 2 cores).
       const pages = [];
@@ -296,15 +305,7 @@ export async function main(argv: string[] = process.argv.slice(2)) {
         const dir = join(opts.dataDir, `node-${i}`);
         mkdirSync(dir, { recursive: true });
         const before = new Set(childPids());
-        const ctx = await chromium.launchPersistentContext(dir, {
-          executablePath,
-          args: CHROMIUM_ARGS,
-          headless: true,
-          // This process owns the signals: it closes the browsers itself, then kills by PID.
-          handleSIGINT: false,
-          handleSIGTERM: false,
-          handleSIGHUP: false,
-        });
+        const ctx = await chromium.launchPersistentContext(dir, browserOptions);
         for (const pid of childPids()) if (!before.has(pid)) browserPids.add(pid);
         closers.push({ what: `node ${i} browser`, close: () => ctx.close() });
         const page = ctx.pages()[0] ?? (await ctx.newPage());
@@ -374,14 +375,7 @@ export async function main(argv: string[] = process.argv.slice(2)) {
       //    headless tab: CSV → shares in a worker → sealed to each member → receipts → chain) and
       //    grants the demo researcher.
       if (opts.seed) {
-        const browser = await chromium.launch({
-          executablePath,
-          args: CHROMIUM_ARGS,
-          headless: true,
-          handleSIGINT: false,
-          handleSIGTERM: false,
-          handleSIGHUP: false,
-        });
+        const browser = await chromium.launch(browserOptions);
         try {
           const page = await browser.newPage();
           page.on('pageerror', (e) => console.error(`[seed] ${e.message}`));

@@ -70,3 +70,33 @@ export function startVite(port = VITE_PORT): Promise<Child> {
     `vite on ${port}`,
   );
 }
+
+/**
+ * The app's Vite dev server in this process, for specs that drive the real views. Vite reads
+ * VITE_* from process.env when it serves, so `env` is set for the server's lifetime; `close()`
+ * stops it and removes those variables again. `entries` are pre-bundled up front (a late
+ * dependency optimisation would reload a page mid-test).
+ */
+export async function startAppServer(o: {
+  port: number;
+  name: string;
+  env: Record<string, string>;
+  entries: string[];
+  include?: string[];
+}): Promise<{ close(): Promise<void> }> {
+  Object.assign(process.env, o.env);
+  const { createServer } = await import('vite');
+  const vite = await createServer({
+    server: { port: o.port, strictPort: true, host: '127.0.0.1', hmr: false },
+    cacheDir: `.cache/vite-${o.name}-${o.port}`,
+    logLevel: 'warn',
+    optimizeDeps: { entries: o.entries, ...(o.include ? { include: o.include } : {}) },
+  });
+  await vite.listen();
+  return {
+    async close() {
+      await vite.close();
+      for (const k of Object.keys(o.env)) delete process.env[k];
+    },
+  };
+}
