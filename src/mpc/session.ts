@@ -233,6 +233,99 @@ export class Session {
     return { v, m: await this.macOf(v) };
   }
 
+  /**
+   * Re-sharing without reconstruction (Herzberg et al. / Desmedt–Jajodia), checked: `dealers` are
+   * parties that hold shares `values` (length `len`) of one degree-t sharing at their own x
+   * (x = index + 1), e.g. a stored partition whose other holders left. Returns this party's share
+   * of a fresh degree-t sharing of the same secrets; the other parties (new members) get theirs.
+   *
+   * 1. A joint random sharing R, unknown to all, masks the check: dealer d deals its shares
+   *    followed by its share R_d, with a fresh random polynomial of degree t.
+   * 2. For a public coin rho drawn after the dealing, every party opens, per dealer,
+   *    c_d = horner(dealt_d, rho) + R_d. A dealer whose sharing is not of degree t is caught
+   *    (as in `input`). With at least t+2 dealers the c_d must lie on one degree-t polynomial in
+   *    the dealers' x: a dealer that dealt anything but its true share is caught with probability
+   *    ≥ 1 − len/p (and named when there are enough dealers to correct it). The c_d reveal nothing:
+   *    the sum of the data's and R's polynomials, whose constant R(0) is uniform.
+   * 3. New share = sum_d lambda_d · dealt_d, lambda the Lagrange coefficients at 0 of the dealers.
+   * Staying dealers' old shares are useless with the new ones (proactive refresh). The mask comes
+   * from preprocessing whose degree check is deferred: call `verify()` before keeping the result.
+   */
+  async reshare(dealers: readonly number[], values: Vec | undefined, len: number): Promise<Vec> {
+    const pa = this.party;
+    const ds = [...dealers];
+    if (
+      new Set(ds).size !== ds.length ||
+      ds.some((d) => !Number.isInteger(d) || d < 0 || d >= this.n) ||
+      ds.some((d, i) => i > 0 && d <= ds[i - 1]!)
+    )
+      throw new MpcError(
+        'ERR_PARAM',
+        `reshare: dealers must be increasing party indices in 0..${this.n - 1}, got ${ds.join(',')}`,
+      );
+    if (ds.length < this.t + 1)
+      throw new MpcError(
+        'ERR_PARAM',
+        `reshare: ${ds.length} dealers, need t+1 = ${this.t + 1} holders of the old sharing`,
+      );
+    const dealing = ds.includes(pa.self);
+    if (dealing) {
+      if (!values || values.length !== len)
+        throw new MpcError(
+          'ERR_PARAM',
+          `reshare: dealer must pass ${len} shares, got ${values?.length ?? 'none'}`,
+        );
+      const bad = this.F.firstInvalid(values);
+      if (bad >= 0)
+        throw new MpcError('ERR_FIELD_RANGE', `reshare: share ${bad} is not a field element`);
+    }
+    const mask = await this.randomRaw(1);
+    const op = pa.nextOp();
+    if (dealing) {
+      const withMask = concat([values!, mask]);
+      const shares = shareDeg(this.F, withMask, this.n, this.t, pa.rng);
+      withMask.fill(0n);
+      for (const j of pa.parties) pa.send(j, op, [shares[j]!]);
+    }
+    const got = await pa.recv(op, ds, len + 1);
+    const [rho] = await this.coin(1);
+    const ys = ds.map((d) => this.F.horner(got.get(d)!, rho!, 0n));
+    const opened = await this.openRaw(BigUint64Array.from(ys));
+    if (opened.bad.length) {
+      const bad = opened.bad.map((i) => ds[i]!);
+      throw pa.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          `reshare: shares dealt by party ${bad.join(', ')} do not lie on a degree-${this.t} polynomial`,
+          { suspects: bad, details: { faultyShares: opened.faulty.join(',') } },
+        ),
+      );
+    }
+    if (ds.length >= this.t + 2) {
+      const cols = ds.map((_, i) => opened.values.subarray(i, i + 1));
+      if (findInconsistent(this.F, cols, ds, this.t).length) {
+        let suspects: number[] = [];
+        try {
+          suspects = robustReconstruct(this.F, cols, ds, this.t).faulty;
+        } catch {
+          suspects = [];
+        }
+        throw pa.abort(
+          new MpcError(
+            'ERR_CHEATING',
+            `reshare: the dealers' shares are not of one degree-${this.t} sharing (a dealer re-shared something other than its stored share${suspects.length ? `: party ${suspects.join(', ')}` : ''})`,
+            { suspects },
+          ),
+        );
+      }
+    }
+    const lambda = lagrangeCoefficients(ds);
+    return this.F.linComb(
+      ds.map((d) => got.get(d)!.subarray(0, len)),
+      lambda,
+    );
+  }
+
   // ---------------------------------------------------------------- multiplication
 
   /** Element-wise product; one Damgård–Nielsen batch for x·y and (r·x)·y together. */
