@@ -548,7 +548,10 @@ contract Confide {
         if (st != QueryStatus.Requested && st != QueryStatus.Running) revert QueryNotOpen(queryId, st);
         if (block.timestamp > q.deadline) revert DeadlinePassed(queryId, q.deadline);
         if (commitment == bytes32(0)) revert ZeroCommitment();
-        _checkCommittee(q.datasetId, q.version, m);
+        // The committee the query was requested on, or the dataset's current one: a query that a
+        // member's departure interrupted completes on the committee its data was re-shared to.
+        uint32 current = datasets[q.datasetId].version;
+        if (current == q.version || !_committeeIs(q.datasetId, current, m)) _checkCommittee(q.datasetId, q.version, m);
         if (index >= m.committee.length) revert NotCommitteeMember(queryId, index, address(0));
         address nodeId = m.committee[index];
         Node storage n = nodes[nodeId];
@@ -786,9 +789,12 @@ contract Confide {
         if (q.status == QueryStatus.None) revert UnknownQuery(queryId);
     }
 
+    function _committeeIs(bytes32 datasetId, uint32 version, Members calldata m) private view returns (bool) {
+        return m.committee.length != 0 && membersHash(m.committee, m.partitionsHash) == membersHashAt[datasetId][version];
+    }
+
     function _checkCommittee(bytes32 datasetId, uint32 version, Members calldata m) private view {
-        if (m.committee.length == 0 || membersHash(m.committee, m.partitionsHash) != membersHashAt[datasetId][version])
-            revert CommitteeMismatch(datasetId, version);
+        if (!_committeeIs(datasetId, version, m)) revert CommitteeMismatch(datasetId, version);
     }
 
     /// keccak256(abi.encode(keccak256(abi.encodePacked(committee)), partitionsHash)).

@@ -1073,7 +1073,7 @@ describe('queries', () => {
     expect((await f.read<{ status: number; postCount: number }>('getQuery', [q])).status).toBe(3);
   });
 
-  it('a query stays bound to the committee of the version it was requested on', async () => {
+  it("a query is answered by its version's committee or by the one its data was re-shared to", async () => {
     const q = await request();
     const next = nodes.slice(1, 6).map((n) => n.id);
     const emptyApproval = {
@@ -1082,16 +1082,37 @@ describe('queries', () => {
       signatures: [],
     };
     await f.tx(owner, 'reshare', [DS, 2, next, rootsFor(next), emptyApproval]);
-    // version-2 members cannot post for a version-1 query; version-1 members can
-    await f.expectRevert(
-      nodes[5]!.op,
-      'postResult',
-      [q, members(next, rootsFor(next)), 4, keccak256('0x01')],
-      'CommitteeMismatch',
-      [DS, 1],
-    );
+    // version-1 members can still post for the version-1 query, and so can version-2 members (the
+    // replacement of a member that left mid-query); a member posts once, whichever list it uses
     await post(q, 0);
-    // a new query runs on version 2
+    await f.tx(nodes[5]!.op, 'postResult', [
+      q,
+      members(next, rootsFor(next)),
+      4,
+      keccak256('0x05'),
+    ]);
+    await post(q, 1);
+    await f.expectRevert(
+      nodes[1]!.op,
+      'postResult',
+      [q, members(next, rootsFor(next)), 0, keccak256('0x01')],
+      'AlreadyPosted',
+    );
+    expect(
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: q,
+        queryHash: QH,
+        nodeId: nodes[5]!.id,
+      }),
+    ).toMatchObject({ ok: true, version: 2 });
+    expect(
+      await isQueryAuthorised(f.pub, f.address, {
+        queryId: q,
+        queryHash: QH,
+        nodeId: nodes[0]!.id,
+      }),
+    ).toMatchObject({ ok: true, version: 1 });
+    // a new query runs on version 2: version-1-only members are not in its committee
     const q2 = await request();
     expect((await f.read<{ version: number }>('getQuery', [q2])).version).toBe(2);
     await f.tx(nodes[5]!.op, 'postResult', [
@@ -1104,16 +1125,40 @@ describe('queries', () => {
       await isQueryAuthorised(f.pub, f.address, {
         queryId: q2,
         queryHash: QH,
-        nodeId: nodes[5]!.id,
-      }),
-    ).toMatchObject({ ok: true, version: 2 });
-    expect(
-      await isQueryAuthorised(f.pub, f.address, {
-        queryId: q2,
-        queryHash: QH,
         nodeId: nodes[0]!.id,
       }),
     ).toMatchObject({ ok: false, code: 'NOT_IN_COMMITTEE' });
+    await f.expectRevert(
+      nodes[0]!.op,
+      'postResult',
+      [
+        q2,
+        members(
+          nodes.slice(0, 5).map((n) => n.id),
+          rootsFor(nodes.slice(0, 5).map((n) => n.id)),
+        ),
+        0,
+        keccak256('0x01'),
+      ],
+      'CommitteeMismatch',
+      [DS, 2],
+    );
+    // after a second re-share, the version-2 list no longer answers the version-1 query
+    const third = [nodes[0]!.id, ...nodes.slice(2, 6).map((n) => n.id)];
+    await f.tx(owner, 'reshare', [DS, 2, third, rootsFor(third), emptyApproval]);
+    await f.expectRevert(
+      nodes[2]!.op,
+      'postResult',
+      [q, members(next, rootsFor(next)), 1, keccak256('0x02')],
+      'CommitteeMismatch',
+      [DS, 1],
+    );
+    await f.tx(nodes[2]!.op, 'postResult', [
+      q,
+      members(third, rootsFor(third)),
+      1,
+      keccak256('0x02'),
+    ]);
   });
 
   it('a node posts with its rotated key; the old key can no longer send', async () => {

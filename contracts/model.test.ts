@@ -340,8 +340,11 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         if (!queries.length) break;
         const open = queries.filter((x) => x.status === 'Requested' || x.status === 'Running');
         const q = open.length && rnd() < 0.85 ? pick(open) : pick(queries);
-        const idx = int(0, q.ver.committee.length - 1);
-        const n = byId(q.ver.committee[idx]!);
+        // members of the query's version, or of the dataset's current one (re-shared since)
+        const cur = q.ds.versions[q.ds.versions.length - 1]!;
+        const ver = rnd() < 0.3 ? cur : q.ver;
+        const idx = int(0, ver.committee.length - 1);
+        const n = byId(ver.committee[idx]!);
         const g = grants.get(gkey(q.ds, q.researcher))!;
         if (near(ts, q.deadline) || near(ts, g.expiry)) break;
         if (q.status !== 'Requested' && q.status !== 'Running') outcome = 'QueryNotOpen';
@@ -350,7 +353,7 @@ it(`random operation sequences match the model (seed ${SEED}, ${STEPS} steps)`, 
         else if (q.posted.includes(n.id)) outcome = 'AlreadyPosted';
         else if (q.status === 'Requested' && !grantValid(q, ts)) outcome = 'GrantNoLongerValid';
         else outcome = 'ok';
-        await attempt(outcome, n.op, 'postResult', [q.id, q.ver.m, idx, keccak256(n.id)]);
+        await attempt(outcome, n.op, 'postResult', [q.id, ver.m, idx, keccak256(n.id)]);
         if (outcome === 'ok') {
           q.status = 'Running';
           q.posted.push(n.id);

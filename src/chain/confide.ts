@@ -309,6 +309,53 @@ export async function datasetCommittee(
   return cur;
 }
 
+/** The digest t+1 current members sign to move a dataset to a new committee without its owner. */
+export async function reshareDigest(
+  pub: PublicClient,
+  address: Address,
+  r: {
+    datasetId: Hex;
+    fromVersion: number;
+    threshold: number;
+    committee: readonly Address[];
+    roots: readonly Hex[];
+  },
+): Promise<Hex> {
+  return pub.readContract({
+    address,
+    abi: confideAbi,
+    functionName: 'reshareDigest',
+    args: [r.datasetId, r.fromVersion, r.threshold, [...r.committee], [...r.roots]],
+  });
+}
+
+/**
+ * Records a re-share on chain, approved by current members: `signatures[k]` is the signature of
+ * current member `signerIndexes[k]` (increasing, at least t+1) over `reshareDigest`.
+ */
+export async function reshareByMembers(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  r: {
+    datasetId: Hex;
+    threshold: number;
+    committee: readonly Address[];
+    roots: readonly Hex[];
+    current: Members;
+    signerIndexes: readonly number[];
+    signatures: readonly Hex[];
+  },
+) {
+  return send(wallet, pub, address, 'reshare', [
+    r.datasetId,
+    r.threshold,
+    [...r.committee],
+    [...r.roots],
+    { members: r.current, signerIndexes: [...r.signerIndexes], signatures: [...r.signatures] },
+  ]);
+}
+
 // ─── grants ───
 
 export interface GrantPolicy {
@@ -420,6 +467,7 @@ export type AuthorisationResult =
       ok: true;
       queryId: bigint;
       datasetId: Hex;
+      /** The dataset version whose committee serves: the query's, or the current one after a re-share. */
       version: number;
       researcher: Address;
       /** Query kinds the researcher declared (a subset of the grant's). */
@@ -496,22 +544,36 @@ export async function isQueryAuthorised(
       message: `query ${r.queryId}: the query text does not match the hash on chain`,
     };
   }
+  // The committee that serves: the query's version's, or the dataset's current one when the data
+  // was re-shared since (a member left mid-query; the contract accepts posts from either).
+  let version = q.version;
   if (r.nodeId !== undefined) {
-    const m = r.members ?? (await membersAt(pub, address, q.datasetId, q.version));
-    const hash = await pub.readContract({
+    const inCommittee = async (v: number, given?: Members) => {
+      const m = given ?? (await membersAt(pub, address, q.datasetId, v));
+      const hash = await pub.readContract({
+        address,
+        abi: confideAbi,
+        functionName: 'membersHashAt',
+        args: [q.datasetId, v],
+      });
+      return (
+        membersHash(m) === hash &&
+        m.committee.some((a) => a.toLowerCase() === r.nodeId!.toLowerCase())
+      );
+    };
+    // A re-shared dataset's current committee serves first: its members hold the current shares.
+    const d = await pub.readContract({
       address,
       abi: confideAbi,
-      functionName: 'membersHashAt',
-      args: [q.datasetId, q.version],
+      functionName: 'getDataset',
+      args: [q.datasetId],
     });
-    if (
-      membersHash(m) !== hash ||
-      !m.committee.some((a) => a.toLowerCase() === r.nodeId!.toLowerCase())
-    ) {
+    if (d.version !== q.version && (await inCommittee(d.version, r.members))) version = d.version;
+    else if (!(await inCommittee(q.version, r.members))) {
       return {
         ok: false,
         code: 'NOT_IN_COMMITTEE',
-        message: `query ${r.queryId}: node ${r.nodeId} is not in the committee of dataset ${q.datasetId} v${q.version}`,
+        message: `query ${r.queryId}: node ${r.nodeId} is not in the committee of dataset ${q.datasetId} v${q.version}${d.version !== q.version ? ` or v${d.version}` : ''}`,
       };
     }
   }
@@ -535,7 +597,7 @@ export async function isQueryAuthorised(
     ok: true,
     queryId: r.queryId,
     datasetId: q.datasetId,
-    version: q.version,
+    version,
     researcher: q.researcher,
     kinds: kindsOf(q.kinds),
     encKey: `0x${q.encKeyPrefix.toString(16).padStart(2, '0')}${q.encKeyX.slice(2)}`,
