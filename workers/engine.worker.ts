@@ -11,6 +11,7 @@ import type { EngineWorkerApi, JobResult, JobSpec, Progress } from './jobs';
 import { PortTransport } from './port-transport';
 
 let field: Field | undefined;
+const RESHARE_GROUP_CELLS = 1 << 20;
 const paused = new Map<number, () => void>();
 const earlyRelease = new Set<number>();
 
@@ -48,6 +49,23 @@ function checkJob(self: number, n: number, job: JobSpec) {
         throw bad(`query bit column ${c.index} must be BigUint64Arrays of length ${job.len}`);
     if (!(job.requesterKey instanceof Uint8Array) || job.requesterKey.length !== 33)
       throw bad('query requester key must be 33 bytes');
+  }
+  if (job.kind === 'reshare') {
+    const ds = job.dealers;
+    if (
+      !Array.isArray(ds) ||
+      ds.some((d, i) => !Number.isInteger(d) || d < 0 || d >= n || (i > 0 && d <= ds[i - 1]!))
+    )
+      throw bad(`reshare dealers must be increasing party indices 0..${n - 1}`);
+    if (!Number.isInteger(job.width) || job.width < 1 || job.width > 4096)
+      throw bad(`reshare width must be 1..4096, got ${job.width}`);
+    if (
+      ds.includes(self) &&
+      (!Array.isArray(job.columns) ||
+        job.columns.length !== job.width ||
+        job.columns.some((c) => !(c instanceof BigUint64Array) || c.length !== job.len))
+    )
+      throw bad(`a reshare dealer must pass ${job.width} BigUint64Arrays of length ${job.len}`);
   }
   if (
     job.kind === 'mulbench' &&
@@ -186,6 +204,35 @@ async function runJob(
           box: out.box,
           seconds: (performance.now() - t0) / 1000,
         };
+      }
+      case 'reshare': {
+        const t0 = performance.now();
+        const L = job.len;
+        const dealing = job.dealers.includes(self);
+        // Columns in groups of about a million cells: bounded memory, few rounds.
+        const per = Math.max(1, Math.floor(RESHARE_GROUP_CELLS / L));
+        const out: BigUint64Array[] = [];
+        for (let c0 = 0; c0 < job.width; c0 += per) {
+          const g = Math.min(per, job.width - c0);
+          let cat: BigUint64Array | undefined;
+          if (dealing) {
+            cat = new BigUint64Array(g * L);
+            for (let j = 0; j < g; j++) {
+              const col = job.columns![c0 + j]!;
+              cat.set(col, j * L);
+              col.fill(0n);
+            }
+          }
+          const fresh = await s.reshare(job.dealers, cat, g * L);
+          cat?.fill(0n);
+          for (let j = 0; j < g; j++) out.push(fresh.slice(j * L, (j + 1) * L));
+          fresh.fill(0n);
+          progress('re-sharing', (0.9 * (c0 + g)) / job.width);
+        }
+        // The masks came from preprocessing whose degree check is deferred: run it before keeping.
+        await s.verify();
+        progress('done', 1);
+        return { kind: 'reshare', columns: out, seconds: (performance.now() - t0) / 1000 };
       }
       case 'mulbench': {
         let a = await s.random(job.len);

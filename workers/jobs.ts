@@ -67,7 +67,23 @@ export interface QueryJob extends JobBase {
   requesterKey: Uint8Array;
 }
 
-export type JobSpec = SumJob | ArithJob | MulBenchJob | QueryJob;
+/**
+ * Re-sharing a stored partition to the committee of the job (new members included) without
+ * reconstructing it: the dealers hold the current sharing; every party gets a fresh sharing of
+ * the same columns (checked; see Session.reshare). `len` is the row count.
+ */
+export interface ReshareJob extends JobBase {
+  kind: 'reshare';
+  len: number;
+  /** Party indices (increasing) that hold the current sharing, at least t+1. */
+  dealers: number[];
+  /** Number of columns re-shared (every party knows it). */
+  width: number;
+  /** At a dealer: its stored shares, `width` columns of `len` rows. */
+  columns?: BigUint64Array[];
+}
+
+export type JobSpec = SumJob | ArithJob | MulBenchJob | QueryJob | ReshareJob;
 
 export type JobResult =
   | { kind: 'sum'; sum: BigUint64Array }
@@ -90,6 +106,12 @@ export type JobResult =
       hash: string;
       /** This member's result shares, sealed to the requester. */
       box: Uint8Array;
+      seconds: number;
+    }
+  | {
+      kind: 'reshare';
+      /** This party's new shares, column by column in the order dealt. */
+      columns: BigUint64Array[];
       seconds: number;
     };
 

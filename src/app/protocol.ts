@@ -15,6 +15,13 @@
  *   query-status  member → client   computing / refused (with the chain's reason) / failed
  *   answer        member → client   body: the member's result shares sealed to the requester
  *   error         either way        a request that could not be served, with a code
+ *
+ * Between compute nodes (re-sharing a partition whose holder left; see src/node/reshare.ts):
+ *
+ *   reshare       leader → new committee   plan: new member list, replaced slots, public metadata
+ *   reshare-root  member → new committee   the Merkle root of the member's new partition
+ *   reshare-sig   old member → leader      its node key's signature of the chain's reshare digest
+ *   leave         member → its committees  this node is leaving: re-share its slots now
  */
 export const SERVICE_CHANNEL = 2;
 export const SERVICE_VERSION = 1;
@@ -92,6 +99,41 @@ export interface Answer {
   queryId: string;
   memberIndex: number;
 }
+export interface ReshareReq {
+  t: 'reshare';
+  req: string;
+  datasetId: string;
+  fromVersion: number;
+  /** Node keys (hex) of the new committee in member order. */
+  committee: string[];
+  /** Member slots whose holder left and that new nodes take over. */
+  slots: number[];
+  /** Public metadata of the partition (name, schema JSON, threshold), stored by new members. */
+  meta: Record<string, string | number>;
+  /** Stored column names in order. */
+  columns: string[];
+  rows: number;
+}
+export interface ReshareRoot {
+  t: 'reshare-root';
+  req: string;
+  datasetId: string;
+  toVersion: number;
+  memberIndex: number;
+  root: string;
+}
+export interface ReshareSig {
+  t: 'reshare-sig';
+  req: string;
+  datasetId: string;
+  toVersion: number;
+  memberIndex: number;
+  signature: string;
+}
+export interface Leave {
+  t: 'leave';
+  req: string;
+}
 export interface ErrorMsg {
   t: 'error';
   req: string;
@@ -109,6 +151,10 @@ export type ServiceHeader =
   | QueryReq
   | QueryStatus
   | Answer
+  | ReshareReq
+  | ReshareRoot
+  | ReshareSig
+  | Leave
   | ErrorMsg;
 
 export interface ServiceMessage {
@@ -182,23 +228,15 @@ function checkHeader(raw: unknown): ServiceHeader {
   };
   const req = str('req', REQ);
   switch (t) {
-    case 'upload': {
-      const meta = h.meta;
-      if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) bad('meta');
-      const m: Record<string, string | number> = {};
-      for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
-        if (k.length > 64 || (typeof v !== 'string' && typeof v !== 'number')) bad(`meta.${k}`);
-        m[k] = v as string | number;
-      }
+    case 'upload':
       return {
         t,
         req,
         datasetId: str('datasetId', HEX64),
         version: int('version', 0xffffffff),
         memberIndex: int('memberIndex', 0xffff),
-        meta: m,
+        meta: metaOf(h.meta, bad),
       };
-    }
     case 'receipt': {
       const r = h.receipt;
       if (typeof r !== 'object' || r === null) bad('receipt');
@@ -280,6 +318,58 @@ function checkHeader(raw: unknown): ServiceHeader {
         queryId: str('queryId', /^[0-9]{1,40}$/),
         memberIndex: int('memberIndex', 0xffff),
       };
+    case 'reshare': {
+      const keys = h.committee;
+      if (!Array.isArray(keys) || keys.length < 3 || keys.length > 64) bad('committee');
+      const committee = (keys as unknown[]).map((k) => {
+        if (typeof k !== 'string' || !/^0[23][0-9a-f]{64}$/.test(k)) bad('committee');
+        return k as string;
+      });
+      const sl = h.slots;
+      if (!Array.isArray(sl) || sl.length < 1 || sl.length > committee.length) bad('slots');
+      const slots = (sl as unknown[]).map((x) => {
+        if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= committee.length)
+          bad('slots');
+        return x as number;
+      });
+      const cols = h.columns;
+      if (!Array.isArray(cols) || cols.length < 1 || cols.length > 1024) bad('columns');
+      const columns = (cols as unknown[]).map((c) => {
+        if (typeof c !== 'string' || c.length === 0 || c.length > 200) bad('columns');
+        return c as string;
+      });
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        fromVersion: int('fromVersion', 0xfffffffe),
+        committee,
+        slots,
+        meta: metaOf(h.meta, bad),
+        columns,
+        rows: int('rows', 1 << 24),
+      };
+    }
+    case 'reshare-root':
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        toVersion: int('toVersion', 0xffffffff),
+        memberIndex: int('memberIndex', 63),
+        root: str('root', HEX64),
+      };
+    case 'reshare-sig':
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        toVersion: int('toVersion', 0xffffffff),
+        memberIndex: int('memberIndex', 63),
+        signature: str('signature', /^0x[0-9a-f]{130}$/),
+      };
+    case 'leave':
+      return { t, req };
     case 'error':
       return {
         t,
@@ -292,6 +382,16 @@ function checkHeader(raw: unknown): ServiceHeader {
         `service message: unknown type ${JSON.stringify(String(t).slice(0, 20))}`,
       );
   }
+}
+
+function metaOf(meta: unknown, bad: (field: string) => never): Record<string, string | number> {
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) bad('meta');
+  const m: Record<string, string | number> = {};
+  for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
+    if (k.length > 64 || (typeof v !== 'string' && typeof v !== 'number')) bad(`meta.${k}`);
+    m[k] = v as string | number;
+  }
+  return m;
 }
 
 export function newRequestId(): string {
