@@ -26,6 +26,8 @@ export async function openNodeTabs(
   signalingPort: number,
   room: string,
   vitePort = VITE_PORT,
+  /** More query-string parameters for every node page, e.g. `&grace=3000`. */
+  extraQuery = '',
 ): Promise<NodeTab[]> {
   const tabs: NodeTab[] = [];
   for (let i = 0; i < n; i++) {
@@ -36,7 +38,7 @@ export async function openNodeTabs(
       page.on('console', (m) => console.error(`[node ${i}] ${m.text()}`));
     await page.addInitScript({ content: LONG_TASKS });
     await page.goto(
-      `http://127.0.0.1:${vitePort}/node?signaling=ws://127.0.0.1:${signalingPort}&room=${room}&name=node${i}`,
+      `http://127.0.0.1:${vitePort}/node?signaling=ws://127.0.0.1:${signalingPort}&room=${room}&name=node${i}${extraQuery}`,
     );
     const id = await page.getByTestId('node-id').textContent({ timeout: 60_000 });
     tabs.push({ ctx, page, id: id! });

@@ -81,7 +81,15 @@ export interface UploadResult {
 }
 
 export type QueryPhase =
-  'checking' | 'paying' | 'sending' | 'computing' | 'collecting' | 'done' | 'refused' | 'failed';
+  | 'checking'
+  | 'paying'
+  | 'sending'
+  | 'computing'
+  | 'resharing'
+  | 'collecting'
+  | 'done'
+  | 'refused'
+  | 'failed';
 
 export interface QueryProgress {
   phase: QueryPhase;

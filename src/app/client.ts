@@ -10,6 +10,7 @@ import type { ChainConfig } from '../chain/config';
 import {
   chainQueryHash,
   confideAbi,
+  nodeRegistry,
   datasetIdFor,
   grantPolicy,
   registerDataset,
@@ -165,29 +166,8 @@ class Client implements ConfideClient {
 
   /** Node keys from registration / key-update events; activity from the node records. */
   async refreshRegistry() {
-    const logs = await this.pub.getContractEvents({
-      address: this.address,
-      abi: confideAbi,
-      fromBlock: 0n,
-    });
-    const keys = new Map<string, string>();
-    for (const l of logs) {
-      const a = l.args as Record<string, unknown>;
-      if (l.eventName === 'NodeRegistered' || l.eventName === 'NodeKeyUpdated')
-        keys.set(String(a.nodeId).toLowerCase(), hex0(String(a.pubkey)));
-    }
     const next = new Map<string, RegistryEntry>();
-    await Promise.all(
-      [...keys].map(async ([nodeId, key]) => {
-        const n = await this.pub.readContract({
-          address: this.address,
-          abi: confideAbi,
-          functionName: 'getNode',
-          args: [nodeId as Address],
-        });
-        next.set(nodeId, { nodeId: nodeId as Address, key, active: n.status === 1 });
-      }),
-    );
+    for (const n of await nodeRegistry(this.pub, this.address)) next.set(n.nodeId, n);
     this.registry = next;
     this.changed();
   }
@@ -556,7 +536,7 @@ class Client implements ConfideClient {
   async submitQuery(
     datasetId: Hex,
     text: string,
-    opts: { fee?: bigint; timeoutMs?: number } = {},
+    opts: { fee?: bigint; timeoutMs?: number; reshareWaitMs?: number } = {},
     onProgress: (p: QueryProgress) => void = () => undefined,
   ): Promise<QueryOutcome> {
     const t0 = performance.now();
@@ -622,6 +602,75 @@ class Client implements ConfideClient {
     ids.queryId = queryId;
     report('sending', 0.2, 'sending the query to the committee');
     const timeoutMs = opts.timeoutMs ?? 120_000;
+    let committee = d;
+    let outcome = await this.askCommittee(committee, queryId, text, timeoutMs, members, report);
+    // A member that left mid-query makes the committee abort; the others re-share its slot to a
+    // new member and record the new committee on chain, which may answer the same paid query.
+    for (
+      let attempt = 0;
+      attempt < 2 && outcome.boxes.length < committee.threshold + 1 && !outcome.refusals.length;
+      attempt++
+    ) {
+      const gone = members.flatMap((m, j) => (m.state === 'gone' ? [j + 1] : []));
+      report(
+        'resharing',
+        0.3,
+        `member ${gone.join(', ') || '?'} left; waiting for the committee to re-share its data to a new member`,
+      );
+      const next = await this.waitForReshare(
+        datasetId,
+        committee.version,
+        opts.reshareWaitMs ?? 120_000,
+      );
+      if (!next) break;
+      committee = next;
+      members.length = 0;
+      for (const nodeId of next.committee) members.push({ nodeId, state: 'waiting' });
+      report(
+        'sending',
+        0.35,
+        `re-shared as version ${next.version}; sending the query to the new committee`,
+      );
+      outcome = await this.askCommittee(committee, queryId, text, timeoutMs, members, report);
+    }
+    const { boxes, refusals, failures } = outcome;
+    if (boxes.length < committee.threshold + 1) {
+      if (refusals.length) {
+        report('refused', 1, refusals[0]!);
+        throw new AppError(
+          'REFUSED',
+          `the committee refused query ${queryId}: ${refusals[0]}`,
+          refusalHint(refusals[0]!),
+        );
+      }
+      report('failed', 1, failures[0] ?? 'no answer');
+      throw new AppError(
+        'QUERY_FAILED',
+        `query ${queryId}: ${boxes.length} of ${committee.threshold + 1} needed result shares arrived (${failures.slice(0, 2).join('; ')})`,
+        'Try again when the committee is back online; the fee is refunded after the deadline.',
+      );
+    }
+    const result = openAnswer(
+      { text, authorisedHash: checked.hash, schema, policy: grant },
+      boxes,
+      encSecret,
+      committee.threshold,
+    );
+    encSecret.fill(0);
+    const seconds = (performance.now() - t0) / 1000;
+    report('done', 1, `answered in ${seconds.toFixed(1)} s`);
+    return { queryId, datasetId, text, result, seconds };
+  }
+
+  /** Sends a paid query to every member of a committee and collects sealed answers. */
+  private async askCommittee(
+    d: DatasetInfo,
+    queryId: bigint,
+    text: string,
+    timeoutMs: number,
+    members: QueryProgress['members'],
+    report: (phase: QueryProgress['phase'], fraction: number, message: string) => void,
+  ) {
     const boxes: Uint8Array[] = [];
     const refusals: string[] = [];
     const failures: string[] = [];
@@ -641,7 +690,7 @@ class Client implements ConfideClient {
             timeoutMs,
             () => {
               members[j]!.state = 'computing';
-              report('computing', 0.3, 'the committee is computing under MPC');
+              report('computing', 0.4, 'the committee is computing under MPC');
             },
           );
           if (m.header.t === 'answer') {
@@ -656,7 +705,8 @@ class Client implements ConfideClient {
             members[j]!.state = 'refused';
             refusals.push(m.header.message ?? m.header.code ?? 'refused');
           } else {
-            members[j]!.state = 'gone';
+            // aborted (a peer vanished) or errored: the member itself may still be there
+            members[j]!.state = this.mesh.isUp(key) ? 'waiting' : 'gone';
             failures.push(errorOf(m));
           }
         } catch (e) {
@@ -665,32 +715,50 @@ class Client implements ConfideClient {
         }
       }),
     );
-    if (boxes.length < d.threshold + 1) {
-      if (refusals.length) {
-        report('refused', 1, refusals[0]!);
-        throw new AppError(
-          'REFUSED',
-          `the committee refused query ${queryId}: ${refusals[0]}`,
-          refusalHint(refusals[0]!),
+    return { boxes, refusals, failures };
+  }
+
+  /** The dataset's committee once the chain shows a version after `version`, or undefined. */
+  private async waitForReshare(
+    datasetId: Hex,
+    version: number,
+    waitMs: number,
+  ): Promise<DatasetInfo | undefined> {
+    const t0 = performance.now();
+    while (!this.closed && performance.now() - t0 < waitMs) {
+      const v = await this.pub.readContract({
+        address: this.address,
+        abi: confideAbi,
+        functionName: 'getDataset',
+        args: [datasetId],
+      });
+      if (v.version > version) {
+        await this.refreshRegistry();
+        const d = await this.dataset(datasetId);
+        // Ask once every member is on this tab's mesh and holds the new version (members commit
+        // their re-shared partitions when they see the chain record it).
+        const left = () => Math.max(1000, waitMs - (performance.now() - t0));
+        const keys = d.committee.map((id) => this.keyOf(id));
+        await this.mesh.waitForPeers(keys, left()).catch(() => undefined);
+        await Promise.all(
+          keys.map(async (key) => {
+            while (!this.closed && performance.now() - t0 < waitMs) {
+              const m = await this.request(
+                key,
+                { t: 'probe', req: newRequestId(), datasetId: hex0(datasetId) },
+                undefined,
+                10_000,
+              ).catch(() => undefined);
+              if (m?.header.t === 'probe-reply' && m.header.version >= d.version) return;
+              await new Promise((r) => setTimeout(r, 500));
+            }
+          }),
         );
+        return d;
       }
-      report('failed', 1, failures[0] ?? 'no answer');
-      throw new AppError(
-        'QUERY_FAILED',
-        `query ${queryId}: ${boxes.length} of ${d.threshold + 1} needed result shares arrived (${failures.slice(0, 2).join('; ')})`,
-        'Try again when the committee is back online; the fee is refunded after the deadline.',
-      );
+      await new Promise((r) => setTimeout(r, 1000));
     }
-    const result = openAnswer(
-      { text, authorisedHash: checked.hash, schema, policy: grant },
-      boxes,
-      encSecret,
-      d.threshold,
-    );
-    encSecret.fill(0);
-    const seconds = (performance.now() - t0) / 1000;
-    report('done', 1, `answered in ${seconds.toFixed(1)} s`);
-    return { queryId, datasetId, text, result, seconds };
+    return undefined;
   }
 }
 

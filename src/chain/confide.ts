@@ -190,6 +190,36 @@ export function registeredNodeHook(
   };
 }
 
+/** A node of the registry: its id (key address), current key (compressed, hex without 0x). */
+export interface RegistryNode {
+  nodeId: Address;
+  key: string;
+  /** Status Active: eligible for committees (not leaving, exited or slashed). */
+  active: boolean;
+}
+
+/** Every node ever registered, with its current key (registration and key-update events). */
+export async function nodeRegistry(pub: PublicClient, address: Address): Promise<RegistryNode[]> {
+  const logs = await pub.getContractEvents({ address, abi: confideAbi, fromBlock: 0n });
+  const keys = new Map<string, string>();
+  for (const l of logs) {
+    const a = l.args as Record<string, unknown>;
+    if (l.eventName === 'NodeRegistered' || l.eventName === 'NodeKeyUpdated')
+      keys.set(String(a.nodeId).toLowerCase(), String(a.pubkey).replace(/^0x/, '').toLowerCase());
+  }
+  return Promise.all(
+    [...keys].map(async ([nodeId, key]) => {
+      const n = await pub.readContract({
+        address,
+        abi: confideAbi,
+        functionName: 'getNode',
+        args: [nodeId as Address],
+      });
+      return { nodeId: nodeId as Address, key, active: n.status === 1 };
+    }),
+  );
+}
+
 // ─── datasets ───
 
 export interface DatasetSpec {

@@ -15,6 +15,7 @@ import { bridgeTransport } from './bridge';
 import { chainConfigFromEnv, chainPublicClient } from '../chain/config';
 import { IdbShareStore } from '../storage/idb-store';
 import { NodeService, type PartitionInfo, type QueryLogEntry, type ServiceChain } from './service';
+import type { ReshareEvent } from './reshare';
 
 export interface NodeConfig {
   signalingUrl: string;
@@ -29,6 +30,8 @@ export interface NodeConfig {
   chain?: ServiceChain;
   /** IndexedDB database of this node's share partition (default `confide-shares`). */
   storeName?: string;
+  /** How long a committee member may be off the mesh before its committees re-share (ms). */
+  reshareGraceMs?: number;
 }
 
 /** Where the page gets its configuration: query string, then VITE_* variables, then defaults. */
@@ -62,7 +65,18 @@ export function configFromEnvironment(search = globalThis.location?.search ?? ''
     room: q.get('room') ?? env.VITE_MESH_ROOM ?? 'confide',
     iceServers,
     ...(q.get('name') ? { name: q.get('name')! } : {}),
+    ...graceOf(q.get('grace') ?? env.VITE_RESHARE_GRACE_MS),
   };
+}
+
+function graceOf(v: string | null | undefined): { reshareGraceMs?: number } {
+  if (v === null || v === undefined || v === '') return {};
+  const ms = Number(v);
+  if (!Number.isInteger(ms) || ms < 0 || ms > 86_400_000)
+    throw new Error(
+      `node config: the re-share grace period must be 0..86400000 ms, got ${v.slice(0, 40)}`,
+    );
+  return { reshareGraceMs: ms };
 }
 
 /** A job as the caller gives it: the session tag defaults to one derived from the job id. */
@@ -93,6 +107,12 @@ export interface NodeSnapshot {
   partitions: PartitionInfo[];
   /** Recent queries this node was asked to run, newest first. */
   queries: QueryLogEntry[];
+  /** Re-shares of partitions this node took part in, newest first. */
+  reshares: ReshareEvent[];
+  /** New queries are refused (operator's pause). */
+  paused: boolean;
+  /** Announced its departure to its committees. */
+  leaving: boolean;
 }
 
 export function sessionTag(jobId: string): number {
@@ -144,6 +164,7 @@ export class NodeRuntime {
       store,
       this.config.chain,
       () => void this.refreshPartitions(),
+      this.config.reshareGraceMs,
     );
     this.service.start();
     await this.refreshPartitions();
@@ -180,6 +201,8 @@ export class NodeRuntime {
   }
 
   private onMesh(e: MeshEvent) {
+    if (e.type === 'peer-up') this.service?.resharer?.peerUp(e.key);
+    if (e.type === 'peer-down') this.service?.resharer?.peerDown(e.key);
     const line =
       e.type === 'peer-up'
         ? `peer up ${e.key.slice(0, 12)}…`
@@ -200,6 +223,9 @@ export class NodeRuntime {
       events: this.events.slice(-50),
       partitions: this.partitionList,
       queries: this.service?.queryLog() ?? [],
+      reshares: this.service?.reshareEvents() ?? [],
+      paused: this.service?.paused ?? false,
+      leaving: this.service?.leaving ?? false,
     };
   }
 

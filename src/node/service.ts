@@ -34,10 +34,12 @@ import {
   decodeMessage,
   encodeMessage,
   SERVICE_CHANNEL,
+  newRequestId,
   type ServiceHeader,
   type QueryReq,
 } from '../app/protocol';
 import type { NodeRuntime } from './runtime';
+import { DEFAULT_RESHARE_GRACE_MS, Resharer, type ReshareEvent } from './reshare';
 
 export interface ServiceChain {
   pub: PublicClient;
@@ -61,6 +63,8 @@ export interface QueryLogEntry {
   queryId: string;
   datasetId?: string;
   state: 'checking' | 'computing' | 'answered' | 'refused' | 'failed';
+  /** The dataset version whose partition the query ran on. */
+  version?: number;
   code?: string;
   message?: string;
   seconds?: number;
@@ -82,23 +86,91 @@ function errorText(e: unknown): string {
 export class NodeService {
   private readonly queries = new Map<string, QueryLogEntry>();
   private off: (() => void) | undefined;
+  /** Re-shares this node's partitions when a committee member is gone (needs a chain). */
+  readonly resharer: Resharer | undefined;
+  /** Paused by the operator: new queries are refused (re-sharing goes on, so no data is lost). */
+  private pausedFlag = false;
+  /** Leaving: announced to the committees; queries refused until the partitions moved. */
+  private leavingFlag = false;
 
   constructor(
     private readonly rt: NodeRuntime,
     readonly store: ShareStore,
     private readonly chain: ServiceChain | undefined,
     private readonly onChange: () => void = () => undefined,
-  ) {}
+    reshareGraceMs = DEFAULT_RESHARE_GRACE_MS,
+  ) {
+    this.resharer = chain
+      ? new Resharer(
+          {
+            id: rt.id,
+            isUp: (k) => rt.mesh.isUp(k),
+            send: (k, h) => this.reply(k, h),
+            secretKey: () => rt.identity.secretKey(),
+            wallet: () => this.nodeWallet(),
+            runJob: (id, committee, spec) => rt.runJob(id, committee, spec),
+            log: (line) => rt.log(line),
+            changed: () => onChange(),
+          },
+          store,
+          chain,
+          reshareGraceMs,
+        )
+      : undefined;
+  }
 
   start() {
     this.off = this.rt.mesh.listen(
       SERVICE_CHANNEL,
       (from, bytes) => void this.onMessage(from, bytes),
     );
+    this.resharer?.start();
   }
 
   stop() {
     this.off?.();
+    this.resharer?.stop();
+  }
+
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+  get leaving(): boolean {
+    return this.leavingFlag;
+  }
+
+  /** Stops taking new queries (running ones finish); storage and re-sharing go on. */
+  setPaused(paused: boolean) {
+    this.pausedFlag = paused;
+    this.rt.log(paused ? 'paused: new queries are refused' : 'resumed: taking queries');
+    this.onChange();
+  }
+
+  /**
+   * Leaves every committee cleanly: tells each committee's other members, which re-share this
+   * node's slots to replacements at once (this node stays online meanwhile but deals nothing; the
+   * others hold enough shares). Once the chain records each re-share, the stale partition is
+   * deleted by the sweep. Returns the number of committees told.
+   */
+  async leave(): Promise<number> {
+    this.leavingFlag = true;
+    const peers = new Set<string>();
+    let n = 0;
+    for (const id of await this.store.listDatasets()) {
+      const m = await this.store.getManifest(id);
+      if (!m) continue;
+      n++;
+      for (const k of String(m.meta[META.committee] ?? '').split(','))
+        if (k && k !== this.rt.id) peers.add(k);
+    }
+    for (const k of peers) this.reply(k, { t: 'leave', req: newRequestId() });
+    this.rt.log(`leaving: told ${peers.size} committee peers of ${n} partitions to re-share`);
+    this.onChange();
+    return n;
+  }
+
+  reshareEvents(): ReshareEvent[] {
+    return this.resharer?.events() ?? [];
   }
 
   /**
@@ -221,6 +293,20 @@ export class NodeService {
         case 'query':
           await this.runQuery(from, h);
           return;
+        case 'reshare':
+          if (!this.resharer) throw new Error('this node has no chain configured to re-share');
+          await this.resharer.onPlan(from, h);
+          return;
+        case 'reshare-root':
+          this.resharer?.onRoot(from, h);
+          return;
+        case 'reshare-sig':
+          this.resharer?.onSig(from, h);
+          return;
+        case 'leave':
+          this.rt.log(`peer ${from.slice(0, 12)}… is leaving its committees`);
+          this.resharer?.peerLeaving(from);
+          return;
         default:
           return; // replies are for clients
       }
@@ -267,7 +353,13 @@ export class NodeService {
 
   private async runQuery(from: string, h: QueryReq) {
     const prev = this.queries.get(h.queryId);
-    if (prev) {
+    // A query that failed because a member left runs again once this node holds a newer version
+    // (the committee re-shared); anything else is never run twice.
+    const rerun =
+      prev?.state === 'failed' &&
+      prev.datasetId !== undefined &&
+      (await this.store.getManifest(prev.datasetId))?.version !== prev.version;
+    if (prev && !rerun) {
       // A replayed or repeated request never runs a query twice; tell the sender where it is.
       if (prev.state === 'refused' || prev.state === 'failed')
         this.reply(from, {
@@ -300,6 +392,9 @@ export class NodeService {
     };
     if (!this.chain)
       return refuse('NO_CHAIN', 'this node has no chain configured to authorise queries');
+    if (this.leavingFlag)
+      return refuse('LEAVING', 'this node is leaving its committees; ask the re-shared committee');
+    if (this.pausedFlag) return refuse('PAUSED', 'this node is paused by its operator');
     const queryId = BigInt(h.queryId);
     // Which dataset: the chain's record of the query (the text alone does not say which version).
     let q;
@@ -318,7 +413,7 @@ export class NodeService {
     }
     const datasetId = (q.datasetId as string).replace(/^0x/, '').toLowerCase();
     entry.datasetId = datasetId;
-    const manifest = await this.store.getManifest(datasetId);
+    let manifest = await this.store.getManifest(datasetId);
     if (!manifest || typeof manifest.meta[META.schema] !== 'string')
       return refuse('UNKNOWN_DATASET', `this node holds no partition of dataset 0x${datasetId}`);
     const schema = JSON.parse(String(manifest.meta[META.schema])) as DatasetSchema;
@@ -336,6 +431,11 @@ export class NodeService {
       kinds: checked.kinds,
     });
     if (!auth.ok) return refuse(auth.code, auth.message);
+    // Just re-shared: the chain recorded the new version, this node commits it in a moment.
+    for (let i = 0; i < 30 && auth.version > manifest.version; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      manifest = (await this.store.getManifest(datasetId)) ?? manifest;
+    }
     if (auth.version !== manifest.version)
       return refuse(
         'STALE_PARTITION',
@@ -352,6 +452,7 @@ export class NodeService {
       );
 
     entry.state = 'computing';
+    entry.version = manifest.version;
     this.onChange();
     this.reply(from, {
       t: 'query-status',
@@ -385,7 +486,7 @@ export class NodeService {
           `query ${h.queryId}: comparisons on stored bits of ${bitColumns.map((b) => names[b.index]).join(', ')}`,
         );
       const encKey = hexBytes(auth.encKey);
-      const res = await this.rt.runJob(`query-${h.queryId}`, committee, {
+      const res = await this.rt.runJob(`query-${h.queryId}-v${manifest.version}`, committee, {
         kind: 'query',
         t,
         len: schema.rows,

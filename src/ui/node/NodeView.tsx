@@ -12,6 +12,7 @@ import { NodeRuntime, configFromEnvironment, type NodeSnapshot } from '../../nod
 import {
   Alert,
   Badge,
+  Button,
   Card,
   PageHeader,
   Progress,
@@ -132,6 +133,8 @@ function NodeDetails({ runtime }: { runtime: NodeRuntime }) {
   const stored = partitions.reduce((a, p) => a + p.bytes, 0);
   const running = s.jobs.filter((j) => j.status === 'running').length;
   const nodeAddress = keyAddress(runtime.identity.publicKey);
+  const [leaveBusy, setLeaveBusy] = useState(false);
+  const reshares = s.reshares ?? [];
   return (
     <div className="stack">
       <Card
@@ -182,9 +185,31 @@ function NodeDetails({ runtime }: { runtime: NodeRuntime }) {
           </div>
         </div>
         <div className="row-center node-actions">
-          <span className="small muted">
-            Closing the tab is safe: shares stay in this browser and the node rejoins when you come
-            back.
+          <Button
+            data-testid="node-pause"
+            disabled={s.leaving}
+            onClick={() => runtime.service.setPaused(!s.paused)}
+          >
+            {s.paused ? 'Resume taking queries' : 'Pause'}
+          </Button>
+          <Button
+            variant="danger"
+            data-testid="node-leave"
+            disabled={s.leaving || partitions.length === 0}
+            busy={leaveBusy}
+            onClick={() => {
+              setLeaveBusy(true);
+              void runtime.service.leave().finally(() => setLeaveBusy(false));
+            }}
+          >
+            Leave my committees
+          </Button>
+          <span className="small muted" data-testid="node-mode">
+            {s.leaving
+              ? 'Leaving: the committees are re-sharing this node’s partitions to other nodes; keep the tab open until the list below is empty.'
+              : s.paused
+                ? 'Paused: new queries are refused; stored shares are kept and re-sharing goes on.'
+                : 'Closing the tab is safe: shares stay in this browser and the node rejoins when you come back. Away for long, its committees re-share its slots to other nodes.'}
           </span>
         </div>
       </Card>
@@ -244,6 +269,52 @@ function NodeDetails({ runtime }: { runtime: NodeRuntime }) {
           </Table>
         )}
       </Card>
+
+      {reshares.length > 0 && (
+        <Card
+          title="Re-sharing"
+          description="When a committee member is gone for good, the others hand its slot to a new node without ever reconstructing the data."
+        >
+          <Table caption="Re-shares this node took part in" captionHidden data-testid="reshares">
+            <thead>
+              <tr>
+                <th>Dataset</th>
+                <th className="num">From version</th>
+                <th>Replaced members</th>
+                <th>State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {reshares.map((r) => (
+                <tr
+                  key={`${r.datasetId}@${r.fromVersion}`}
+                  data-reshare={r.datasetId}
+                  data-state={r.state}
+                >
+                  <td>
+                    <code className="small" title={r.datasetId}>
+                      {shortHex(r.datasetId, 10, 6)}
+                    </code>
+                  </td>
+                  <td className="num">{r.fromVersion}</td>
+                  <td>{r.slots.map((x) => x + 1).join(', ')}</td>
+                  <td>
+                    <Badge
+                      tone={
+                        r.state === 'done' ? 'success' : r.state === 'failed' ? 'danger' : 'info'
+                      }
+                      dot
+                    >
+                      {r.state}
+                    </Badge>
+                    {r.message && <div className="small muted">{r.message}</div>}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </Table>
+        </Card>
+      )}
 
       <div className="grid-2">
         <Card title="Queries" description="Requests this node was asked to run, newest first.">

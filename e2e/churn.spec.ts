@@ -1,0 +1,338 @@
+/**
+ * Churn in real Chromium against a real anvil chain: 7 node tabs on `/node` (a committee of 5 with
+ * t = 2, and spare nodes), the sample dataset uploaded through the app's upload path.
+ *
+ * 1. A committee member's tab is closed in the middle of a researcher's query. The other members
+ *    see it gone (grace period 3 s here), re-share its slot to the closest spare node without
+ *    reconstructing anything, record the new committee on chain with t+1 member signatures, and the
+ *    same paid query completes on the new committee: the researcher's progress shows the re-share
+ *    and the answer equals the plaintext computation over the CSV.
+ * 2. A member leaves cleanly from its console: the others re-share at once, the leaving node's stale
+ *    partition is deleted once the chain records the new committee, and the next query is answered
+ *    correctly by a committee without it.
+ */
+import { readFileSync } from 'node:fs';
+import { expect, test, type BrowserContext, type Page } from '@playwright/test';
+import {
+  createPublicClient,
+  createTestClient,
+  http,
+  parseEther,
+  type Address,
+  type Hex,
+} from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../scripts/anvil';
+import { deployAll } from '../scripts/deploy';
+import { confideAbi } from '../src/chain/confide';
+import { keyAddress } from '../src/chain/keys';
+import { openNodeTabs, waitFullMesh, type NodeTab } from './support/node-tabs';
+import { startAppServer, startSignaling, type Child } from './support/servers';
+import { openWithWallet } from './support/wallet';
+
+const ANVIL_PORT = 38648;
+const SIGNALING_PORT = 38700;
+const VITE_PORT = 38273;
+const ROOM = 'churn-e2e';
+const BASE = `http://127.0.0.1:${VITE_PORT}`;
+const NODES = 7;
+const GRACE_MS = 3000;
+
+let anvil: AnvilHandle | undefined;
+let signaling: Child | undefined;
+let vite: { close(): Promise<void> } | undefined;
+let nodes: NodeTab[] = [];
+const contexts: BrowserContext[] = [];
+let confide: Address;
+let datasetId: Hex;
+let researcher: { page: Page; address: Address };
+
+test.describe.configure({ mode: 'serial' });
+
+/** The sample patients as the upload types them (age integer, sex category, bmi one decimal). */
+const patients = (() => {
+  const [head, ...lines] = readFileSync('public/sample/patients.csv', 'utf8').trim().split('\n');
+  const cols = head!.split(',');
+  return lines.map((l) => {
+    const f = l.split(',');
+    return {
+      age: Number(f[cols.indexOf('age')]),
+      sex: f[cols.indexOf('sex')]!,
+      bmi: Number(f[cols.indexOf('bmi')]),
+    };
+  });
+})();
+
+function chainPub() {
+  return createPublicClient({ transport: http(anvil!.rpcUrl) });
+}
+
+async function chainDataset() {
+  return chainPub().readContract({
+    address: confide,
+    abi: confideAbi,
+    functionName: 'getDataset',
+    args: [datasetId],
+  });
+}
+
+/** Node keys of the dataset's current committee, in member order, from the chain's events. */
+async function chainCommittee(): Promise<string[]> {
+  const pub = chainPub();
+  const [reg, re] = await Promise.all([
+    pub.getContractEvents({
+      address: confide,
+      abi: confideAbi,
+      eventName: 'DatasetRegistered',
+      args: { datasetId },
+      fromBlock: 0n,
+    }),
+    pub.getContractEvents({
+      address: confide,
+      abi: confideAbi,
+      eventName: 'DatasetReshared',
+      args: { datasetId },
+      fromBlock: 0n,
+    }),
+  ]);
+  const last = re.length ? re[re.length - 1]!.args.committee! : reg[0]!.args.committee!;
+  return last.map((a) => {
+    const n = nodes.find((t) => keyAddress(`0x${t.id}`).toLowerCase() === a.toLowerCase());
+    if (!n) throw new Error(`committee member ${a} is not one of the test's node tabs`);
+    return n.id;
+  });
+}
+
+function tabOf(key: string): NodeTab {
+  return nodes.find((n) => n.id === key)!;
+}
+
+async function partitionsOf(n: NodeTab) {
+  return n.page.evaluate(() =>
+    window.confideNode!.snapshot().partitions.map((p) => ({
+      datasetId: p.datasetId,
+      version: p.version,
+      memberIndex: p.memberIndex,
+    })),
+  );
+}
+
+async function printNodeEvents() {
+  for (const [i, t] of nodes.entries())
+    if (!t.page.isClosed())
+      console.error(
+        `[node ${i}] ${(await t.page.evaluate(() => window.confideNode!.snapshot().events)).join('\n  ')}`,
+      );
+}
+
+async function resultRows(page: Page): Promise<string[][]> {
+  const table = page.getByTestId('result-table').first();
+  await expect(table).toBeVisible({ timeout: 30_000 });
+  return table
+    .locator('tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+}
+
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(300_000);
+  anvil = await startAnvil({ port: ANVIL_PORT });
+  const dep = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_DEV_KEY });
+  confide = dep.confide;
+  signaling = await startSignaling(SIGNALING_PORT);
+  vite = await startAppServer({
+    port: VITE_PORT,
+    name: 'churn',
+    env: {
+      VITE_CHAIN_RPC_URL: anvil.rpcUrl,
+      VITE_CHAIN_ID: String(dep.chainId),
+      VITE_CONFIDE_ADDRESS: dep.confide,
+      VITE_SIGNALING_URL: `ws://127.0.0.1:${SIGNALING_PORT}`,
+      VITE_MESH_ROOM: ROOM,
+    },
+    entries: [
+      'index.html',
+      'src/ui/researcher/ResearcherView.tsx',
+      'src/ui/node/NodeView.tsx',
+      'workers/engine.worker.ts',
+    ],
+  });
+  nodes = await openNodeTabs(browser, NODES, SIGNALING_PORT, ROOM, VITE_PORT, `&grace=${GRACE_MS}`);
+  await waitFullMesh(nodes, 60_000);
+  const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+  for (const n of nodes) {
+    await testClient.setBalance({ address: keyAddress(`0x${n.id}`), value: parseEther('100') });
+    await n.page.evaluate(
+      (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
+      dep.params.minDeposit.toString(),
+    );
+  }
+  // The hospital uploads the sample through the app's upload path and grants the researcher.
+  const researcherKey = generatePrivateKey();
+  const hospitalKey = generatePrivateKey();
+  await testClient.setBalance({
+    address: privateKeyToAccount(hospitalKey).address,
+    value: parseEther('100'),
+  });
+  const seedCtx = await browser.newContext();
+  contexts.push(seedCtx);
+  const seedPage = await seedCtx.newPage();
+  await seedPage.goto(`${BASE}/`);
+  const seeded = await seedPage.evaluate(
+    async (o) => {
+      const m = (await import(
+        /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
+      )) as typeof import('../src/app/demo-seed');
+      const r = await m.seedDemo({
+        ...o,
+        cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
+        hospitalKey: o.hospitalKey as `0x${string}`,
+        researcher: o.researcher as `0x${string}`,
+      });
+      return { datasetId: r.datasetId as string, committee: r.committee.map(String) };
+    },
+    {
+      cfg: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, confide: dep.confide },
+      hospitalKey,
+      researcher: privateKeyToAccount(researcherKey).address,
+      csvUrl: `${BASE}/sample/patients.csv`,
+      name: 'cohort',
+      skip: ['patient_id'],
+      minCohort: 10,
+      budget: 10,
+    },
+  );
+  await seedPage.close();
+  datasetId = seeded.datasetId as Hex;
+  expect(seeded.committee).toHaveLength(5);
+  researcher = await openWithWallet(browser, `${BASE}/researcher`, {
+    rpcUrl: anvil.rpcUrl,
+    chainId: dep.chainId,
+    privateKey: researcherKey,
+    contexts,
+  });
+  await expect(researcher.page.getByTestId('query-dataset')).toHaveValue(datasetId, {
+    timeout: 60_000,
+  });
+  // The composer is ready once the schema a member published has named the dataset.
+  await expect(researcher.page.locator(`[data-dataset="${datasetId}"] strong`).first()).toHaveText(
+    'cohort',
+    { timeout: 60_000 },
+  );
+  await expect(researcher.page.getByTestId('query-builder')).toBeVisible();
+});
+
+test.afterAll(async () => {
+  for (const c of contexts) await c.close().catch(() => undefined);
+  for (const n of nodes) await n.ctx.close().catch(() => undefined);
+  await vite?.close();
+  await signaling?.stop();
+  await anvil?.stop();
+});
+
+test('a member closed mid-query: its slot is re-shared to a spare node and the paid query completes with the plaintext answer', async () => {
+  test.setTimeout(240_000);
+  const before = await chainCommittee();
+  expect((await chainDataset()).version).toBe(1);
+  const victim = tabOf(before[2]!);
+  const spares = nodes.filter((n) => !before.includes(n.id));
+  expect(spares).toHaveLength(2);
+
+  const rp = researcher.page;
+  const text = 'SELECT COUNT(*), AVG(bmi) FROM cohort WHERE age >= 40 GROUP BY sex';
+  await rp.getByTestId('query-text').fill(text);
+  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(rp.getByTestId('query-text')).toHaveValue(text);
+  await rp.getByTestId('query-submit').click();
+  await rp.getByTestId('query-confirm').click();
+  // Close the victim's tab as soon as it reports the query running.
+  await expect
+    .poll(
+      () =>
+        victim.page.evaluate(() =>
+          window.confideNode!.snapshot().queries.some((q) => q.state === 'computing'),
+        ),
+      { timeout: 60_000, intervals: [20] },
+    )
+    .toBe(true);
+  await victim.ctx.close();
+  nodes = nodes.filter((n) => n !== victim);
+
+  const progress = rp.getByTestId('query-progress');
+  try {
+    await expect(progress).toHaveAttribute('data-phase', 'resharing', { timeout: 60_000 });
+    await expect(progress).toContainText('member 3 left; waiting for the committee to re-share');
+    await expect(progress).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
+  } catch (e) {
+    await printNodeEvents();
+    throw e;
+  }
+  await rp.getByRole('tab', { name: 'Table' }).click();
+  const rows = await resultRows(rp);
+  const picked = patients.filter((p) => p.age >= 40);
+  for (const sex of ['F', 'M']) {
+    const g = picked.filter((p) => p.sex === sex);
+    const row = rows.find((r) => r[0] === sex);
+    expect(row, `group ${sex} in ${JSON.stringify(rows)}`).toBeDefined();
+    expect(Number(row![1]!.replace(/,/g, ''))).toBe(g.length);
+    expect(Math.abs(Number(row![2]) - g.reduce((a, p) => a + p.bmi, 0) / g.length)).toBeLessThan(
+      0.01,
+    );
+  }
+
+  // The chain records version 2: the victim's slot now belongs to a spare, the others stay put.
+  expect((await chainDataset()).version).toBe(2);
+  const after = await chainCommittee();
+  expect(after.filter((k, i) => k !== before[i])).toHaveLength(1);
+  expect(after[2]).not.toBe(before[2]);
+  expect(spares.map((s) => s.id)).toContain(after[2]);
+  // Every member of the new committee holds version 2 at its index, and answered the query.
+  for (const [i, k] of after.entries()) {
+    const tab = tabOf(k);
+    expect(await partitionsOf(tab)).toEqual([
+      { datasetId: datasetId.slice(2), version: 2, memberIndex: i },
+    ]);
+    const log = await tab.page.evaluate(() => window.confideNode!.snapshot().queries);
+    expect(
+      log.find((q) => q.state === 'answered' && q.version === 2),
+      `member ${i}`,
+    ).toBeDefined();
+  }
+  await expect(tabOf(after[2]!).page.getByTestId('reshares')).toContainText('done');
+});
+
+test('a member leaves from its console: the committee re-shares at once, its stale partition is deleted, and the next query is right', async () => {
+  test.setTimeout(240_000);
+  const before = await chainCommittee();
+  const leaver = tabOf(before[0]!);
+  const spare = nodes.find((n) => !before.includes(n.id))!;
+  await leaver.page.getByTestId('node-leave').click();
+  await expect(leaver.page.getByTestId('node-mode')).toContainText('Leaving');
+  await expect.poll(async () => (await chainDataset()).version, { timeout: 60_000 }).toBe(3);
+  const after = await chainCommittee();
+  expect(after[0]).toBe(spare.id);
+  expect(after.slice(1)).toEqual(before.slice(1));
+  await expect.poll(() => partitionsOf(leaver), { timeout: 30_000 }).toEqual([]);
+  await expect
+    .poll(() => partitionsOf(spare), { timeout: 30_000 })
+    .toEqual([{ datasetId: datasetId.slice(2), version: 3, memberIndex: 0 }]);
+
+  const rp = researcher.page;
+  await rp.getByTestId('query-text').fill('SELECT COUNT(*) FROM cohort WHERE age < 30');
+  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(rp.getByTestId('query-text')).toHaveValue(
+    'SELECT COUNT(*) FROM cohort WHERE age < 30',
+  );
+  await rp.getByTestId('query-submit').click();
+  await rp.getByTestId('query-confirm').click();
+  await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
+    timeout: 120_000,
+  });
+  expect(await resultRows(rp)).toEqual([
+    [patients.filter((p) => p.age < 30).length.toLocaleString('en-US')],
+  ]);
+  // The leaver was not asked; the spare answered as member 1.
+  const asked = await leaver.page.evaluate(() => window.confideNode!.snapshot().queries.length);
+  expect(asked).toBe(1);
+});
