@@ -21,7 +21,9 @@ import { deriveDatasetId } from '../src/storage/placement';
 import { Confide, ReentrantReceiver } from '../src/chain/generated/contracts';
 import { compressedPublicKey, keyAddress, randomNodeKey, signDigest } from '../src/chain/keys';
 import {
+  claimFees,
   isQueryAuthorised,
+  nodeEarnings,
   isRegisteredNode,
   registeredNodeHook,
   opDigest,
@@ -1001,8 +1003,14 @@ describe('queries', () => {
     expect(last.events.map((e) => e.eventName)).toEqual(['ResultPosted', 'QueryCompleted']);
     expect(last.events[1]!.args).toEqual({ queryId: q, postCount: 5 });
     expect(await f.read<number>('authorisation', [q])).toBe(2);
-    // fee split: 0.05 ETH / 5 each, no remainder
+    // fee split: 0.05 ETH / 5 each, no remainder; the node console's view of it
     const op0 = nodes[0]!.op.account.address;
+    expect(await nodeEarnings(f.pub, f.address, committee[0]!)).toMatchObject({
+      claimable: [{ queryId: q, amount: FEE / 5n }],
+      claimableTotal: FEE / 5n,
+      claimed: 0n,
+      operator: op0,
+    });
     const cl = await f.tx(stranger, 'claimFee', [q, committee[0]]);
     expect(cl.events).toEqual([
       {
@@ -1011,6 +1019,16 @@ describe('queries', () => {
       },
     ]);
     expect(await f.read<bigint>('credits', [op0])).toBe(FEE / 5n);
+    expect(await nodeEarnings(f.pub, f.address, committee[0]!)).toMatchObject({
+      claimable: [],
+      claimableTotal: 0n,
+      claimed: FEE / 5n,
+      credit: FEE / 5n,
+    });
+    // claimFees sends one claim per query; a member that did not post has nothing to claim
+    await claimFees(stranger, f.pub, f.address, committee[2]!, [q]);
+    expect((await nodeEarnings(f.pub, f.address, committee[2]!)).claimed).toBe(FEE / 5n);
+    expect((await nodeEarnings(f.pub, f.address, nodes[5]!.id)).claimable).toEqual([]);
     expect(await f.read<boolean>('feeClaimed', [q, committee[0]])).toBe(true);
     expect(await f.read<boolean>('feeClaimed', [q, committee[1]])).toBe(false);
     expect(await f.read<bigint>('queryCount')).toBe(q);

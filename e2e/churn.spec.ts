@@ -336,3 +336,56 @@ test('a member leaves from its console: the committee re-shares at once, its sta
   const asked = await leaver.page.evaluate(() => window.confideNode!.snapshot().queries.length);
   expect(asked).toBe(1);
 });
+
+test('a member claims its fee shares from its console and withdraws them to its operator (its own key)', async () => {
+  test.setTimeout(120_000);
+  const member = tabOf((await chainCommittee())[1]!);
+  const nodeId = keyAddress(`0x${member.id}`);
+  const pub = chainPub();
+  // Both queries completed on chain; this member posted a result share for each.
+  const posted = await pub.getContractEvents({
+    address: confide,
+    abi: confideAbi,
+    eventName: 'ResultPosted',
+    args: { nodeId },
+    fromBlock: 0n,
+  });
+  const ids = [...new Set(posted.map((e) => e.args.queryId!))];
+  expect(ids).toHaveLength(2);
+  let expected = 0n;
+  for (const q of ids) {
+    const read = () =>
+      pub.readContract({ address: confide, abi: confideAbi, functionName: 'getQuery', args: [q] });
+    await expect.poll(async () => (await read()).status, { timeout: 60_000 }).toBe(3);
+    const rec = await read();
+    expected += rec.fee / BigInt(rec.postCount);
+  }
+  const credit = () =>
+    pub.readContract({
+      address: confide,
+      abi: confideAbi,
+      functionName: 'credits',
+      args: [nodeId],
+    });
+  expect(await credit()).toBe(0n);
+  const earnings = member.page.getByTestId('node-earnings');
+  await expect(member.page.getByTestId('node-claim')).toContainText('2 queries', {
+    timeout: 30_000,
+  });
+  await member.page.getByTestId('node-claim').click();
+  await expect(member.page.getByTestId('node-register-message')).toContainText('Claimed', {
+    timeout: 30_000,
+  });
+  expect(await credit()).toBe(expected);
+  await expect(earnings).toContainText('fees to claim: 0 ETH', { timeout: 30_000 });
+  const before = await pub.getBalance({ address: nodeId });
+  await member.page.getByTestId('node-withdraw').click();
+  await expect(member.page.getByTestId('node-register-message')).toContainText('Withdrew', {
+    timeout: 30_000,
+  });
+  expect(await credit()).toBe(0n);
+  // The balance grew by the credit, less the gas of the withdrawal.
+  const after = await pub.getBalance({ address: nodeId });
+  expect(after > before).toBe(true);
+  expect(after - before <= expected).toBe(true);
+});

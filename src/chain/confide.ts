@@ -487,6 +487,79 @@ export async function postResult(
   );
 }
 
+/** What a node earned: fees it may claim now, fees claimed, and its operator's withdrawable credit. */
+export interface NodeEarnings {
+  /** Completed queries this node posted a result share for and whose fee share is unclaimed. */
+  claimable: { queryId: bigint; amount: bigint }[];
+  claimableTotal: bigint;
+  /** Fee shares already credited to the operator. */
+  claimed: bigint;
+  operator: Address;
+  /** The operator's credit in the contract (fees, refunds, exits), pulled with `withdraw`. */
+  credit: bigint;
+}
+
+export async function nodeEarnings(
+  pub: PublicClient,
+  address: Address,
+  nodeId: Address,
+): Promise<NodeEarnings> {
+  const [posted, claims, node] = await Promise.all([
+    pub.getContractEvents({
+      address,
+      abi: confideAbi,
+      eventName: 'ResultPosted',
+      args: { nodeId },
+      fromBlock: 0n,
+    }),
+    pub.getContractEvents({
+      address,
+      abi: confideAbi,
+      eventName: 'FeeClaimed',
+      args: { nodeId },
+      fromBlock: 0n,
+    }),
+    pub.readContract({ address, abi: confideAbi, functionName: 'getNode', args: [nodeId] }),
+  ]);
+  const claimedIds = new Set(claims.map((e) => e.args.queryId!));
+  const claimable: NodeEarnings['claimable'] = [];
+  for (const queryId of new Set(posted.map((e) => e.args.queryId!))) {
+    if (claimedIds.has(queryId)) continue;
+    const q = await pub.readContract({
+      address,
+      abi: confideAbi,
+      functionName: 'getQuery',
+      args: [queryId],
+    });
+    if (q.status === 3 && q.postCount > 0)
+      claimable.push({ queryId, amount: q.fee / BigInt(q.postCount) });
+  }
+  const credit = await pub.readContract({
+    address,
+    abi: confideAbi,
+    functionName: 'credits',
+    args: [node.operator],
+  });
+  return {
+    claimable,
+    claimableTotal: claimable.reduce((a, c) => a + c.amount, 0n),
+    claimed: claims.reduce((a, e) => a + e.args.amount!, 0n),
+    operator: node.operator,
+    credit,
+  };
+}
+
+/** Credits this node's fee shares of `queryIds` to its operator (anyone may send; one tx each). */
+export async function claimFees(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  nodeId: Address,
+  queryIds: readonly bigint[],
+) {
+  for (const q of queryIds) await send(wallet, pub, address, 'claimFee', [q, nodeId]);
+}
+
 export async function withdraw(wallet: ConfideWallet, pub: PublicClient, address: Address) {
   return send(wallet, pub, address, 'withdraw', []);
 }

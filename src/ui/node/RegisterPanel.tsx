@@ -5,7 +5,15 @@
  */
 import { useEffect, useState } from 'react';
 import { formatEther, parseEther, type Address } from 'viem';
-import { confideAbi, NodeStatus, registerNode } from '../../chain/confide';
+import {
+  claimFees,
+  confideAbi,
+  nodeEarnings,
+  NodeStatus,
+  registerNode,
+  withdraw,
+  type NodeEarnings,
+} from '../../chain/confide';
 import type { NodeRuntime } from '../../node/runtime';
 import { Alert, Badge, Button, Field, explainText, formatTime } from '../kit';
 import { useAuditLog } from '../shared/audit';
@@ -64,13 +72,17 @@ export function RegisterPanel({
     };
   }, [pub, cfg.confide, nodeAddress, tick]);
 
-  const earned = log.entries
-    .filter(
-      (e) =>
-        e.eventName === 'FeeClaimed' &&
-        String(e.args.nodeId).toLowerCase() === nodeAddress.toLowerCase(),
-    )
-    .reduce((a, e) => a + (e.args.amount as bigint), 0n);
+  const [earnings, setEarnings] = useState<NodeEarnings>();
+  useEffect(() => {
+    let live = true;
+    nodeEarnings(pub, cfg.confide, nodeAddress).then(
+      (e) => live && setEarnings(e),
+      () => undefined, // shown as unknown; the registration read reports chain trouble
+    );
+    return () => {
+      live = false;
+    };
+  }, [pub, cfg.confide, nodeAddress, tick]);
   const posted = log.entries.filter(
     (e) =>
       e.eventName === 'ResultPosted' &&
@@ -119,6 +131,53 @@ export function RegisterPanel({
       setBusy(false);
     }
   }
+
+  /** Claims with the node's own key (anyone may claim; the fee goes to the operator's credit). */
+  async function claim() {
+    if (!earnings?.claimable.length) return;
+    setBusy(true);
+    setMsg(undefined);
+    try {
+      await claimFees(
+        runtime.service.nodeWallet(),
+        pub,
+        cfg.confide,
+        nodeAddress,
+        earnings.claimable.map((c) => c.queryId),
+      );
+      setMsg({
+        ok: true,
+        text: `Claimed ${formatEther(earnings.claimableTotal)} ETH for the operator.`,
+      });
+      log.refresh();
+    } catch (e) {
+      setMsg({ ok: false, text: explainText(e) });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** Withdraws the operator's credit: with the node key when it is its own operator. */
+  async function pull() {
+    if (!earnings) return;
+    setBusy(true);
+    setMsg(undefined);
+    try {
+      const own = earnings.operator.toLowerCase() === nodeAddress.toLowerCase();
+      const wallet = own ? runtime.service.nodeWallet() : await w.ctx!.wallet();
+      await withdraw(wallet, pub, cfg.confide);
+      setMsg({ ok: true, text: `Withdrew ${formatEther(earnings.credit)} ETH to the operator.` });
+      log.refresh();
+    } catch (e) {
+      setMsg({ ok: false, text: explainText(e) });
+    } finally {
+      setBusy(false);
+    }
+  }
+  const canWithdraw =
+    earnings !== undefined &&
+    earnings.credit > 0n &&
+    (earnings.operator.toLowerCase() === nodeAddress.toLowerCase() || isOperator);
 
   async function requestLeave() {
     if (!w.ctx) return;
@@ -174,9 +233,25 @@ export function RegisterPanel({
         )}
       </div>
       {registered && (
-        <p className="small" data-testid="node-earnings">
-          Result shares committed: {posted} · fees claimed: {formatEther(earned)} ETH
-        </p>
+        <div className="row-center">
+          <p className="small" data-testid="node-earnings">
+            Result shares committed: {posted} · fees to claim:{' '}
+            {earnings ? `${formatEther(earnings.claimableTotal)} ETH` : '…'} · claimed:{' '}
+            {earnings ? `${formatEther(earnings.claimed)} ETH` : '…'} · operator’s credit:{' '}
+            {earnings ? `${formatEther(earnings.credit)} ETH` : '…'}
+          </p>
+          {earnings && earnings.claimable.length > 0 && (
+            <Button size="sm" busy={busy} onClick={() => void claim()} data-testid="node-claim">
+              Claim fees of {earnings.claimable.length} quer
+              {earnings.claimable.length === 1 ? 'y' : 'ies'}
+            </Button>
+          )}
+          {canWithdraw && (
+            <Button size="sm" busy={busy} onClick={() => void pull()} data-testid="node-withdraw">
+              Withdraw to the operator
+            </Button>
+          )}
+        </div>
       )}
       {(!registered || (node?.status === 1 && !isOperator)) && !w.ctx && (
         <>
