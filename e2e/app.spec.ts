@@ -275,6 +275,15 @@ test('hospital uploads the sample CSV and grants; the researcher queries with th
     throw e;
   }
   await expect(owned).toContainText(new RegExp(researcherAddr.slice(2, 8), 'i'));
+  // The texts, from the committee after the owner's wallet signed, each checked against its hash.
+  await hp.getByTestId('show-query-texts').click();
+  await expect(owned.locator('tr[data-query="1"] [data-testid="query-text-cell"]')).toHaveText(
+    "SELECT COUNT(*) FROM cohort WHERE age >= 60 AND sex = 'F'",
+    { timeout: 30_000 },
+  );
+  await expect(owned.locator('tr[data-query="2"] [data-testid="query-text-cell"]')).toHaveText(
+    'SELECT COUNT(*), AVG(bmi) FROM cohort WHERE age >= 60 GROUP BY sex',
+  );
   await nodes[0]!.page.screenshot({ path: `${SHOTS}/node.png`, fullPage: true });
   const landing = await contexts[0]!.newPage();
   await landing.goto(`${BASE}/`);

@@ -46,6 +46,8 @@ const contexts: BrowserContext[] = [];
 let confide: Address;
 let datasetId: Hex;
 let researcher: { page: Page; address: Address };
+let researcherKey: Hex;
+let hospitalKey: Hex;
 
 test.describe.configure({ mode: 'serial' });
 
@@ -169,8 +171,8 @@ test.beforeAll(async ({ browser }) => {
     );
   }
   // The hospital uploads the sample through the app's upload path and grants the researcher.
-  const researcherKey = generatePrivateKey();
-  const hospitalKey = generatePrivateKey();
+  researcherKey = generatePrivateKey();
+  hospitalKey = generatePrivateKey();
   await testClient.setBalance({
     address: privateKeyToAccount(hospitalKey).address,
     value: parseEther('100'),
@@ -388,4 +390,80 @@ test('a member claims its fee shares from its console and withdraws them to its 
   const after = await pub.getBalance({ address: nodeId });
   expect(after > before).toBe(true);
   expect(after - before <= expected).toBe(true);
+});
+
+test('query texts go to the dataset owner only: a request signed by anyone else is refused', async ({
+  browser,
+}) => {
+  test.setTimeout(90_000);
+  const [member] = await chainCommittee();
+  // A bare mesh peer (any tab may join the room), asking a committee member directly.
+  const ctx = await browser.newContext();
+  contexts.push(ctx);
+  const page = await ctx.newPage();
+  await page.goto(`${BASE}/`);
+  const askerKey = await page.evaluate(
+    async ({ signaling, room, member }) => {
+      const { Mesh } = (await import(
+        /* @vite-ignore */ `${location.origin}/src/net/mesh.ts`
+      )) as typeof import('../src/net/mesh');
+      const { randomIdentity } = (await import(
+        /* @vite-ignore */ `${location.origin}/src/net/identity.ts`
+      )) as typeof import('../src/net/identity');
+      const p = (await import(
+        /* @vite-ignore */ `${location.origin}/src/app/protocol.ts`
+      )) as typeof import('../src/app/protocol');
+      const identity = randomIdentity();
+      const mesh = new Mesh({ signalingUrl: signaling, room, identity, iceServers: [] });
+      const replies = new Map<string, unknown>();
+      mesh.listen(p.SERVICE_CHANNEL, (from, bytes) => {
+        if (from === member) {
+          const m = p.decodeMessage(bytes);
+          replies.set(m.header.req, m.header);
+        }
+      });
+      await mesh.start();
+      await mesh.waitForPeers([member], 30_000);
+      (window as unknown as { ask: (proof: string) => Promise<unknown> }).ask = async (proof) => {
+        const req = p.newRequestId();
+        mesh.send(
+          member,
+          p.SERVICE_CHANNEL,
+          p.encodeMessage({
+            t: 'query-texts',
+            req,
+            datasetId: location.hash.slice(1),
+            queryIds: ['1', '2', '3'],
+            proof,
+          }),
+        );
+        for (let i = 0; i < 200 && !replies.has(req); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        return replies.get(req);
+      };
+      return identity.id;
+    },
+    { signaling: `ws://127.0.0.1:${SIGNALING_PORT}`, room: ROOM, member: member! },
+  );
+  await page.evaluate((ds) => (location.hash = ds), datasetId.slice(2));
+  const { queryTextsMessage } = await import('../src/app/protocol');
+  const ask = async (signer: Hex) => {
+    const proof = await privateKeyToAccount(signer).signMessage({
+      message: queryTextsMessage(datasetId.slice(2), askerKey),
+    });
+    return page.evaluate(
+      (proof) => (window as unknown as { ask: (p: string) => Promise<unknown> }).ask(proof),
+      proof,
+    );
+  };
+  expect(await ask(researcherKey)).toMatchObject({ t: 'error', code: 'FORBIDDEN' });
+  const reply = (await ask(hospitalKey)) as {
+    t: string;
+    texts: { queryId: string; text: string }[];
+  };
+  expect(reply.t).toBe('query-texts-reply');
+  expect(reply.texts).toContainEqual({
+    queryId: '2',
+    text: 'SELECT COUNT(*) FROM cohort WHERE age < 30',
+  });
 });

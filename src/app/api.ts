@@ -151,6 +151,14 @@ export interface ConfideClient {
   ): Promise<UploadResult>;
   /** Owner: probe each member of a dataset for its partition root and compare with the chain. */
   health(datasetId: Hex): Promise<CommitteeHealth>;
+  /**
+   * Owner: the texts of queries run on a dataset (the wallet signs one request), from its committee
+   * members; only texts whose canonical hash equals the chain's `queryHash` are returned, by id.
+   */
+  queryTexts(
+    datasetId: Hex,
+    queries: readonly { queryId: bigint; queryHash: Hex }[],
+  ): Promise<Map<string, string>>;
   /** Researcher: pay, send to the committee, collect and open the sealed result. */
   submitQuery(
     datasetId: Hex,

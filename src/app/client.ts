@@ -49,6 +49,8 @@ import {
   decodeMessage,
   encodeMessage,
   newRequestId,
+  queryTextsMessage,
+  MAX_TEXTS_PER_REQUEST,
   SERVICE_CHANNEL,
   type ServiceHeader,
   type ServiceMessage,
@@ -660,6 +662,62 @@ class Client implements ConfideClient {
     const seconds = (performance.now() - t0) / 1000;
     report('done', 1, `answered in ${seconds.toFixed(1)} s`);
     return { queryId, datasetId, text, result, seconds };
+  }
+
+  async queryTexts(
+    datasetId: Hex,
+    queries: readonly { queryId: bigint; queryHash: Hex }[],
+  ): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (!queries.length) return out;
+    const want = new Map(queries.map((q) => [String(q.queryId), q.queryHash.toLowerCase()]));
+    const schema = { ...(await this.schema(datasetId)), id: datasetId };
+    const wallet = await this.o.chain.wallet();
+    const proof = await wallet.signMessage({
+      account: wallet.account,
+      message: queryTextsMessage(hex0(datasetId), this.key),
+    });
+    await this.refreshRegistry();
+    // Every member the dataset ever had may know some texts: current members first.
+    const d = await this.dataset(datasetId);
+    const ids = [...want.keys()].slice(-MAX_TEXTS_PER_REQUEST);
+    const problems: string[] = [];
+    for (const nodeId of d.committee) {
+      if (ids.every((id) => out.has(id))) break;
+      const key = this.registry.get(nodeId.toLowerCase())?.key;
+      if (!key || !this.mesh.isUp(key)) continue;
+      const m = await this.request(
+        key,
+        {
+          t: 'query-texts',
+          req: newRequestId(),
+          datasetId: hex0(datasetId),
+          queryIds: ids.filter((id) => !out.has(id)),
+          proof,
+        },
+        undefined,
+        15_000,
+      ).catch((e: unknown) => {
+        problems.push(e instanceof Error ? e.message : String(e));
+        return undefined;
+      });
+      if (m?.header.t !== 'query-texts-reply') {
+        if (m) problems.push(errorOf(m));
+        continue;
+      }
+      for (const { queryId, text } of m.header.texts) {
+        // A member cannot put words in a researcher's mouth: the text must hash to the chain's.
+        try {
+          const h = chainQueryHash(checkQuery(parse(text), schema).hash).toLowerCase();
+          if (h === want.get(queryId)) out.set(queryId, text);
+        } catch {
+          // not a query over this schema: ignored
+        }
+      }
+    }
+    if (out.size === 0 && problems.length)
+      throw new AppError('SCHEMA_UNAVAILABLE', `no member returned query texts: ${problems[0]}`);
+    return out;
   }
 
   /** Sends a paid query to every member of a committee and collects sealed answers. */

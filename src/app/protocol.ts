@@ -14,6 +14,9 @@
  *   query         client → member   run chain query `queryId` whose text is `text`
  *   query-status  member → client   computing / refused (with the chain's reason) / failed
  *   answer        member → client   body: the member's result shares sealed to the requester
+ *   query-texts   owner → member    texts of the queries run on a dataset, with the owner's
+ *                                   wallet signature binding the request to the asking tab's key
+ *   query-texts-reply member → owner  the texts (the owner checks each against the chain's hash)
  *   error         either way        a request that could not be served, with a code
  *
  * Between compute nodes (re-sharing a partition whose holder left; see src/node/reshare.ts):
@@ -130,6 +133,28 @@ export interface ReshareSig {
   memberIndex: number;
   signature: string;
 }
+/** At most this many query ids per `query-texts` request. */
+export const MAX_TEXTS_PER_REQUEST = 200;
+
+/** What a dataset's owner signs (EIP-191) to read the texts of queries run on it, from this tab. */
+export function queryTextsMessage(datasetId: string, requesterKey: string): string {
+  return `Confide: show the texts of queries run on dataset 0x${datasetId} to the tab with key ${requesterKey}`;
+}
+export interface QueryTextsReq {
+  t: 'query-texts';
+  req: string;
+  datasetId: string;
+  /** Decimal chain query ids. */
+  queryIds: string[];
+  /** The owner's signature of `queryTextsMessage(datasetId, requester's mesh key)`. */
+  proof: string;
+}
+export interface QueryTextsReply {
+  t: 'query-texts-reply';
+  req: string;
+  datasetId: string;
+  texts: { queryId: string; text: string }[];
+}
 export interface Leave {
   t: 'leave';
   req: string;
@@ -155,6 +180,8 @@ export type ServiceHeader =
   | ReshareRoot
   | ReshareSig
   | Leave
+  | QueryTextsReq
+  | QueryTextsReply
   | ErrorMsg;
 
 export interface ServiceMessage {
@@ -370,6 +397,43 @@ function checkHeader(raw: unknown): ServiceHeader {
       };
     case 'leave':
       return { t, req };
+    case 'query-texts': {
+      const ids = h.queryIds;
+      if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_TEXTS_PER_REQUEST)
+        bad('queryIds');
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        queryIds: (ids as unknown[]).map((q) => {
+          if (typeof q !== 'string' || !/^[0-9]{1,40}$/.test(q)) bad('queryIds');
+          return q as string;
+        }),
+        proof: str('proof', /^0x[0-9a-f]{130}$/),
+      };
+    }
+    case 'query-texts-reply': {
+      const texts = h.texts;
+      if (!Array.isArray(texts) || texts.length > MAX_TEXTS_PER_REQUEST) bad('texts');
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        texts: (texts as unknown[]).map((x) => {
+          const o = x as Record<string, unknown> | null;
+          if (
+            typeof o !== 'object' ||
+            o === null ||
+            typeof o.queryId !== 'string' ||
+            !/^[0-9]{1,40}$/.test(o.queryId) ||
+            typeof o.text !== 'string' ||
+            o.text.length > MAX_QUERY_CHARS
+          )
+            bad('texts');
+          return { queryId: o!.queryId as string, text: o!.text as string };
+        }),
+      };
+    }
     case 'error':
       return {
         t,

@@ -16,6 +16,7 @@ import { chainConfigFromEnv, chainPublicClient } from '../chain/config';
 import { IdbShareStore } from '../storage/idb-store';
 import { NodeService, type PartitionInfo, type QueryLogEntry, type ServiceChain } from './service';
 import type { ReshareEvent } from './reshare';
+import { IdbQueryTextLog } from './query-texts';
 
 export interface NodeConfig {
   signalingUrl: string;
@@ -165,6 +166,7 @@ export class NodeRuntime {
       this.config.chain,
       () => void this.refreshPartitions(),
       this.config.reshareGraceMs,
+      await IdbQueryTextLog.open(`${this.config.storeName ?? 'confide-shares'}-query-texts`),
     );
     this.service.start();
     await this.refreshPartitions();

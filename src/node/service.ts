@@ -9,7 +9,7 @@
  * query uses declared. Result shares are sealed to the key the researcher registered on chain,
  * whoever forwarded the request. Nothing here logs or replies with data.
  */
-import type { Address, Hex, PublicClient } from 'viem';
+import { recoverMessageAddress, type Address, type Hex, type PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { chainWalletClient, type ChainConfig } from '../chain/config';
 import {
@@ -35,11 +35,14 @@ import {
   encodeMessage,
   SERVICE_CHANNEL,
   newRequestId,
+  queryTextsMessage,
+  type QueryTextsReq,
   type ServiceHeader,
   type QueryReq,
 } from '../app/protocol';
 import type { NodeRuntime } from './runtime';
 import { DEFAULT_RESHARE_GRACE_MS, Resharer, type ReshareEvent } from './reshare';
+import { MemoryQueryTextLog, type QueryTextLog } from './query-texts';
 
 export interface ServiceChain {
   pub: PublicClient;
@@ -99,6 +102,8 @@ export class NodeService {
     private readonly chain: ServiceChain | undefined,
     private readonly onChange: () => void = () => undefined,
     reshareGraceMs = DEFAULT_RESHARE_GRACE_MS,
+    /** Texts of authorised queries, for the dataset owner's audit log. */
+    private readonly texts: QueryTextLog = new MemoryQueryTextLog(),
   ) {
     this.resharer = chain
       ? new Resharer(
@@ -303,6 +308,9 @@ export class NodeService {
         case 'reshare-sig':
           this.resharer?.onSig(from, h);
           return;
+        case 'query-texts':
+          await this.serveTexts(from, h);
+          return;
         case 'leave':
           this.rt.log(`peer ${from.slice(0, 12)}… is leaving its committees`);
           this.resharer?.peerLeaving(from);
@@ -318,6 +326,45 @@ export class NodeService {
         message: errorText(e),
       });
     }
+  }
+
+  /**
+   * The texts of queries run on a dataset, for its owner only: the request carries the owner's
+   * wallet signature over the dataset and the asking tab's mesh key (so it cannot be replayed from
+   * another tab). The reply holds at most what fits in one header.
+   */
+  private async serveTexts(from: string, h: QueryTextsReq) {
+    if (!this.chain) throw new Error('this node has no chain configured');
+    const d = await this.chain.pub.readContract({
+      address: this.chain.address,
+      abi: confideAbi,
+      functionName: 'getDataset',
+      args: [`0x${h.datasetId}`],
+    });
+    let signer: string;
+    try {
+      signer = await recoverMessageAddress({
+        message: queryTextsMessage(h.datasetId, from),
+        signature: h.proof as Hex,
+      });
+    } catch {
+      signer = '';
+    }
+    if (signer.toLowerCase() !== d.owner.toLowerCase())
+      return this.reply(from, {
+        t: 'error',
+        req: h.req,
+        code: 'FORBIDDEN',
+        message: `only the owner of dataset 0x${h.datasetId} may read its query texts`,
+      });
+    const texts: { queryId: string; text: string }[] = [];
+    let bytes = 0;
+    for (const x of await this.texts.get(h.datasetId, h.queryIds)) {
+      bytes += x.text.length * 3 + 64;
+      if (bytes > 60_000) break;
+      texts.push(x);
+    }
+    this.reply(from, { t: 'query-texts-reply', req: h.req, datasetId: h.datasetId, texts });
   }
 
   /** Commits on chain to the result share just sent: the audit log and fee settlement use it. */
@@ -431,6 +478,8 @@ export class NodeService {
       kinds: checked.kinds,
     });
     if (!auth.ok) return refuse(auth.code, auth.message);
+    // The chain paid for exactly this text: keep it for the owner's audit log.
+    await this.texts.put(datasetId, h.queryId, h.text).catch(() => undefined);
     // Just re-shared: the chain recorded the new version, this node commits it in a moment.
     for (let i = 0; i < 30 && auth.version > manifest.version; i++) {
       await new Promise((r) => setTimeout(r, 500));

@@ -52,8 +52,22 @@ function raw(header: unknown): Uint8Array {
   return out;
 }
 
-describe('service protocol: re-sharing and leave messages', () => {
-  it.each([plan, root, sig, { t: 'leave', req: REQ }])('$t round-trips', (h) => {
+const texts = {
+  t: 'query-texts',
+  req: REQ,
+  datasetId: DS,
+  queryIds: ['1', '22'],
+  proof: `0x${'12'.repeat(65)}`,
+} as const;
+const textsReply = {
+  t: 'query-texts-reply',
+  req: REQ,
+  datasetId: DS,
+  texts: [{ queryId: '1', text: 'SELECT COUNT(*) FROM ds' }],
+} as const;
+
+describe('service protocol: re-sharing, leave and query-text messages', () => {
+  it.each([plan, root, sig, { t: 'leave', req: REQ }, texts, textsReply])('$t round-trips', (h) => {
     const m = decodeMessage(encodeMessage(h as unknown as ServiceHeader, new Uint8Array([7])));
     expect(m.header).toEqual(h);
     expect([...m.body]).toEqual([7]);
@@ -89,6 +103,21 @@ describe('service protocol: re-sharing and leave messages', () => {
     ['signature short', { ...sig, signature: '0x1234' }, /reshare-sig: field signature/],
     ['signature without 0x', { ...sig, signature: 'ef'.repeat(65) }, /field signature/],
     ['leave without req', { t: 'leave' }, /leave: field req/],
+    ['no query ids', { ...texts, queryIds: [] }, /query-texts: field queryIds/],
+    ['query id not decimal', { ...texts, queryIds: ['0x1'] }, /field queryIds/],
+    ['too many query ids', { ...texts, queryIds: Array(201).fill('1') }, /field queryIds/],
+    ['proof short', { ...texts, proof: '0x12' }, /field proof/],
+    [
+      'reply text not a string',
+      { ...textsReply, texts: [{ queryId: '1', text: 5 }] },
+      /query-texts-reply: field texts/,
+    ],
+    [
+      'reply text too long',
+      { ...textsReply, texts: [{ queryId: '1', text: 'x'.repeat(20_001) }] },
+      /field texts/,
+    ],
+    ['reply entry null', { ...textsReply, texts: [null] }, /field texts/],
     ['unknown type', { t: 'evict', req: REQ }, /unknown type "evict"/],
   ];
   it.each(bad)('%s → ProtocolError naming the field', (_, header, msg) => {

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'react';
 import type { Address, Hex } from 'viem';
 import type { ConfideClient, DatasetInfo } from '../../app/api';
 import { confideAbi, QueryStatus } from '../../chain/confide';
-import { Alert, Badge, Card, PageHeader, Shell, Table, formatTime, shortHex } from '../kit';
+import { Alert, Badge, Button, Card, PageHeader, Shell, Table, formatTime, shortHex } from '../kit';
 import { AuditLog, useAuditLog, useBlockTimes, type AuditEntry } from '../shared/audit';
 import { ChainProvider, WalletGate, type ChainCtx } from '../shared/chain';
 import { NetworkStatus } from '../shared/NetworkStatus';
@@ -145,7 +145,7 @@ function Hospital({ ctx }: { ctx: ChainCtx }) {
         title="Queries on your data"
         description="Every query request on your datasets, from the chain: who asked, when, and what happened."
       >
-        <QueriesTable ctx={ctx} entries={myLog} />
+        <QueriesTable ctx={ctx} entries={myLog} client={client} />
       </Card>
       <Card title="Audit log" description="Every contract event that touches your datasets.">
         <AuditLog pub={ctx.pub} entries={myLog} error={log.error} />
@@ -224,9 +224,43 @@ function DatasetPanel({
   );
 }
 
-function QueriesTable({ ctx, entries }: { ctx: ChainCtx; entries: AuditEntry[] }) {
+function QueriesTable({
+  ctx,
+  entries,
+  client,
+}: {
+  ctx: ChainCtx;
+  entries: AuditEntry[];
+  client: ConfideClient | undefined;
+}) {
   const timeOf = useBlockTimes(ctx.pub, entries);
   const requests = entries.filter((e) => e.eventName === 'QueryRequested');
+  const [texts, setTexts] = useState<Map<string, string>>(new Map());
+  const [textsBusy, setTextsBusy] = useState(false);
+  const [textsError, setTextsError] = useState<string>();
+  /** Asks the committees for the texts (one wallet signature per dataset), checked against the chain. */
+  async function loadTexts() {
+    if (!client) return;
+    setTextsBusy(true);
+    setTextsError(undefined);
+    try {
+      const byDataset = new Map<string, { queryId: bigint; queryHash: Hex }[]>();
+      for (const e of requests) {
+        const ds = String(e.args.datasetId);
+        const list = byDataset.get(ds) ?? [];
+        list.push({ queryId: e.args.queryId as bigint, queryHash: e.args.queryHash as Hex });
+        byDataset.set(ds, list);
+      }
+      const next = new Map(texts);
+      for (const [ds, qs] of byDataset)
+        for (const [id, text] of await client.queryTexts(ds as Hex, qs)) next.set(id, text);
+      setTexts(next);
+    } catch (e) {
+      setTextsError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setTextsBusy(false);
+    }
+  }
   const status = new Map<string, { posts: number; done?: 'Completed' | 'Refunded' }>();
   for (const e of entries) {
     const id = String(e.args.queryId);
@@ -238,58 +272,86 @@ function QueriesTable({ ctx, entries }: { ctx: ChainCtx; entries: AuditEntry[] }
   }
   if (requests.length === 0) return <p className="empty">No queries on your data yet.</p>;
   return (
-    <Table
-      caption="Queries on your datasets, newest first"
-      captionHidden
-      data-testid="owner-queries"
-    >
-      <thead>
-        <tr>
-          <th className="num">Query</th>
-          <th>Researcher</th>
-          <th>Dataset</th>
-          <th>Time</th>
-          <th>Query text hash</th>
-          <th>Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        {[...requests].reverse().map((e) => {
-          const id = String(e.args.queryId);
-          const s = status.get(id) ?? { posts: 0 };
-          const label = s.done ?? (s.posts > 0 ? QueryStatus[2] : QueryStatus[1]);
-          const t = timeOf(e.blockNumber);
-          return (
-            <tr key={id} data-query={id} data-status={label}>
-              <td className="num">#{id}</td>
-              <td>
-                <code title={String(e.args.researcher)}>
-                  {shortHex(String(e.args.researcher), 8, 6)}
-                </code>
-              </td>
-              <td>
-                <code title={String(e.args.datasetId)}>{shortHex(String(e.args.datasetId))}</code>
-              </td>
-              <td className="small nowrap">{t === undefined ? '…' : formatTime(t)}</td>
-              <td>
-                <code className="small" title={String(e.args.queryHash)}>
-                  {shortHex(String(e.args.queryHash), 10, 6)}
-                </code>
-              </td>
-              <td>
-                <Badge
-                  tone={
-                    label === 'Completed' ? 'success' : label === 'Refunded' ? 'warning' : 'info'
-                  }
-                >
-                  {label}
-                  {s.posts > 0 && !s.done ? ` (${s.posts} shares)` : ''}
-                </Badge>
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </Table>
+    <div className="stack-sm">
+      <div className="row-center">
+        <Button
+          size="sm"
+          busy={textsBusy}
+          disabled={!client}
+          onClick={() => void loadTexts()}
+          data-testid="show-query-texts"
+        >
+          Show query texts
+        </Button>
+        <span className="small muted">
+          The chain keeps a hash of each query. Committee members keep the texts and hand them to
+          you after your wallet signs the request; each is shown only if it matches its hash.
+        </span>
+      </div>
+      {textsError && (
+        <Alert tone="warning" next="Check that the dataset's committee is online, then try again.">
+          {textsError}
+        </Alert>
+      )}
+      <Table
+        caption="Queries on your datasets, newest first"
+        captionHidden
+        data-testid="owner-queries"
+      >
+        <thead>
+          <tr>
+            <th className="num">Query</th>
+            <th>Researcher</th>
+            <th>Dataset</th>
+            <th>Time</th>
+            <th>Query</th>
+            <th>Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...requests].reverse().map((e) => {
+            const id = String(e.args.queryId);
+            const s = status.get(id) ?? { posts: 0 };
+            const label = s.done ?? (s.posts > 0 ? QueryStatus[2] : QueryStatus[1]);
+            const t = timeOf(e.blockNumber);
+            return (
+              <tr key={id} data-query={id} data-status={label}>
+                <td className="num">#{id}</td>
+                <td>
+                  <code title={String(e.args.researcher)}>
+                    {shortHex(String(e.args.researcher), 8, 6)}
+                  </code>
+                </td>
+                <td>
+                  <code title={String(e.args.datasetId)}>{shortHex(String(e.args.datasetId))}</code>
+                </td>
+                <td className="small nowrap">{t === undefined ? '…' : formatTime(t)}</td>
+                <td data-testid="query-text-cell">
+                  {texts.has(id) ? (
+                    <code className="small" title={`hash ${String(e.args.queryHash)} (verified)`}>
+                      {texts.get(id)}
+                    </code>
+                  ) : (
+                    <code className="small" title={String(e.args.queryHash)}>
+                      hash {shortHex(String(e.args.queryHash), 10, 6)}
+                    </code>
+                  )}
+                </td>
+                <td>
+                  <Badge
+                    tone={
+                      label === 'Completed' ? 'success' : label === 'Refunded' ? 'warning' : 'info'
+                    }
+                  >
+                    {label}
+                    {s.posts > 0 && !s.done ? ` (${s.posts} shares)` : ''}
+                  </Badge>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </Table>
+    </div>
   );
 }
