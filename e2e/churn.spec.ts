@@ -316,6 +316,14 @@ test('a member leaves from its console: the committee re-shares at once, its sta
   expect(after[0]).toBe(spare.id);
   expect(after.slice(1)).toEqual(before.slice(1));
   await expect.poll(() => partitionsOf(leaver), { timeout: 30_000 }).toEqual([]);
+  // It also started its exit on chain (it is its own operator): no committee will pick it again.
+  const leaverNode = await chainPub().readContract({
+    address: confide,
+    abi: confideAbi,
+    functionName: 'getNode',
+    args: [keyAddress(`0x${leaver.id}`)],
+  });
+  expect(leaverNode.status).toBe(2);
   await expect
     .poll(() => partitionsOf(spare), { timeout: 30_000 })
     .toEqual([{ datasetId: datasetId.slice(2), version: 3, memberIndex: 0 }]);
@@ -466,4 +474,68 @@ test('query texts go to the dataset owner only: a request signed by anyone else 
     queryId: '2',
     text: 'SELECT COUNT(*) FROM cohort WHERE age < 30',
   });
+});
+
+test('a third departure (more than t = 2): a new tab joins, a member is closed, the new tab takes the slot and the data still answers right', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const before = await chainCommittee();
+  const [fresh] = await openNodeTabs(
+    browser,
+    1,
+    SIGNALING_PORT,
+    ROOM,
+    VITE_PORT,
+    `&grace=${GRACE_MS}`,
+  );
+  nodes.push(fresh!);
+  const dep = await chainPub().readContract({
+    address: confide,
+    abi: confideAbi,
+    functionName: 'minDeposit',
+  });
+  await createTestClient({ mode: 'anvil', transport: http(anvil!.rpcUrl) }).setBalance({
+    address: keyAddress(`0x${fresh!.id}`),
+    value: parseEther('100'),
+  });
+  await fresh!.page.evaluate(
+    (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
+    dep.toString(),
+  );
+  await waitFullMesh(
+    nodes.filter((n) => !n.page.isClosed()),
+    60_000,
+  );
+  const victim = tabOf(before[4]!);
+  await victim.ctx.close();
+  nodes = nodes.filter((n) => n !== victim);
+  try {
+    await expect.poll(async () => (await chainDataset()).version, { timeout: 90_000 }).toBe(4);
+  } catch (e) {
+    await printNodeEvents();
+    throw e;
+  }
+  const after = await chainCommittee();
+  expect(after).toEqual([...before.slice(0, 4), fresh!.id]);
+  await expect
+    .poll(() => partitionsOf(fresh!), { timeout: 30_000 })
+    .toEqual([{ datasetId: datasetId.slice(2), version: 4, memberIndex: 4 }]);
+  // Three members of the original committee are gone; the data answers as the plaintext does.
+  const rp = researcher.page;
+  const text = "SELECT COUNT(*), AVG(bmi) FROM cohort WHERE sex = 'F' AND age BETWEEN 30 AND 70";
+  await rp.getByTestId('query-text').fill(text);
+  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(rp.getByTestId('query-text')).toHaveValue(text);
+  await rp.getByTestId('query-submit').click();
+  await rp.getByTestId('query-confirm').click();
+  await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
+    timeout: 120_000,
+  });
+  const g = patients.filter((p) => p.sex === 'F' && p.age >= 30 && p.age <= 70);
+  const [row] = await resultRows(rp);
+  expect(Number(row![0]!.replace(/,/g, ''))).toBe(g.length);
+  expect(Math.abs(Number(row![1]) - g.reduce((a, p) => a + p.bmi, 0) / g.length)).toBeLessThan(
+    0.01,
+  );
 });

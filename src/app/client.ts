@@ -732,6 +732,12 @@ class Client implements ConfideClient {
     const boxes: Uint8Array[] = [];
     const refusals: string[] = [];
     const failures: string[] = [];
+    // A member that registered after this tab started (e.g. a re-share's replacement) is looked
+    // up, and every member gets a moment to be on this tab's mesh before it is asked.
+    if (d.committee.some((id) => !this.registry.has(id.toLowerCase())))
+      await this.refreshRegistry();
+    const keys = d.committee.flatMap((id) => this.registry.get(id.toLowerCase())?.key ?? []);
+    await this.mesh.waitForPeers(keys, 10_000).catch(() => undefined);
     await Promise.all(
       d.committee.map(async (nodeId, j) => {
         const key = this.registry.get(nodeId.toLowerCase())?.key;

@@ -560,6 +560,16 @@ export async function claimFees(
   for (const q of queryIds) await send(wallet, pub, address, 'claimFee', [q, nodeId]);
 }
 
+/** Starts a node's exit (sent by its operator or its own key): no new committees pick it. */
+export async function requestNodeLeave(
+  wallet: ConfideWallet,
+  pub: PublicClient,
+  address: Address,
+  nodeId: Address,
+) {
+  return send(wallet, pub, address, 'requestLeave', [nodeId]);
+}
+
 export async function withdraw(wallet: ConfideWallet, pub: PublicClient, address: Address) {
   return send(wallet, pub, address, 'withdraw', []);
 }

@@ -19,6 +19,7 @@ import {
   membersAt,
   postResult,
   registerNode,
+  requestNodeLeave,
   shareCommitment,
   type ConfideWallet,
 } from '../chain/confide';
@@ -171,6 +172,25 @@ export class NodeService {
     for (const k of peers) this.reply(k, { t: 'leave', req: newRequestId() });
     this.rt.log(`leaving: told ${peers.size} committee peers of ${n} partitions to re-share`);
     this.onChange();
+    // No new committee may pick this node: start its exit on chain (its key may send that when it
+    // is its own operator; otherwise the operator does it from the registration panel).
+    if (this.chain) {
+      try {
+        await requestNodeLeave(
+          this.nodeWallet(),
+          this.chain.pub,
+          this.chain.address,
+          keyAddress(this.rt.identity.publicKey),
+        );
+        this.rt.log(
+          'leaving: exit requested on chain; the deposit returns after the waiting period',
+        );
+      } catch (e) {
+        this.rt.log(
+          `leaving: exit not requested on chain (${errorText(e).slice(0, 160)}); the operator can request it`,
+        );
+      }
+    }
     return n;
   }
 

@@ -11,6 +11,7 @@ import {
   nodeEarnings,
   NodeStatus,
   registerNode,
+  requestNodeLeave,
   withdraw,
   type NodeEarnings,
 } from '../../chain/confide';
@@ -184,16 +185,7 @@ export function RegisterPanel({
     setBusy(true);
     setMsg(undefined);
     try {
-      const wallet = await w.ctx.wallet();
-      const { request } = await pub.simulateContract({
-        account: wallet.account,
-        address: cfg.confide,
-        abi: confideAbi,
-        functionName: 'requestLeave',
-        args: [nodeAddress],
-      });
-      const hash = await wallet.writeContract(request);
-      await pub.waitForTransactionReceipt({ hash });
+      await requestNodeLeave(await w.ctx.wallet(), pub, cfg.confide, nodeAddress);
       setMsg({
         ok: true,
         text: 'Leaving: the deposit is returned after the waiting period, if no misbehaviour is proven.',
