@@ -38,7 +38,8 @@ import {
 import type { Benchmark, BenchRecord } from './harness';
 import { medianSeconds } from './harness';
 
-function csvBytes(rows: number): Uint8Array {
+/** Synthetic patients, 10 columns of every kind (integers, decimals, categories, dates, flags). */
+export function csvBytes(rows: number): Uint8Array {
   const lines = ['age,bmi,sex,admitted,sbp,dbp,chol,smoker,region,visits'];
   let s = 12345;
   const r = (m: number) => {
