@@ -10,20 +10,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import {
-  createPublicClient,
-  createTestClient,
-  http,
-  parseEther,
-  type Address,
-  type Hex,
-} from 'viem';
+import { createPublicClient, createTestClient, http, type Address, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../scripts/anvil';
-import { deployAll } from '../scripts/deploy';
-import { keyAddress } from '../src/chain/keys';
-import { openNodeTabs, waitFullMesh, type NodeTab } from './support/node-tabs';
-import { startAppServer, startSignaling, type Child } from './support/servers';
+import type { AnvilHandle } from '../scripts/anvil';
+import {
+  printNodeEvents,
+  resultRows,
+  startAppNetwork,
+  type AppNetwork,
+} from './support/app-network';
+import { waitFullMesh, type NodeTab } from './support/node-tabs';
 import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 38548;
@@ -34,9 +30,8 @@ const BASE = `http://127.0.0.1:${VITE_PORT}`;
 const SHOTS = 'docs/screenshots';
 const NODES = 5;
 
+let net: AppNetwork | undefined;
 let anvil: AnvilHandle | undefined;
-let signaling: Child | undefined;
-let vite: { close(): Promise<void> } | undefined;
 let nodes: NodeTab[] = [];
 const contexts: BrowserContext[] = [];
 
@@ -67,19 +62,12 @@ const patients = samplePatients();
 
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(240_000);
-  anvil = await startAnvil({ port: ANVIL_PORT });
-  const dep = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_DEV_KEY });
-  signaling = await startSignaling(SIGNALING_PORT);
-  vite = await startAppServer({
-    port: VITE_PORT,
-    name: 'app',
-    env: {
-      VITE_CHAIN_RPC_URL: anvil.rpcUrl,
-      VITE_CHAIN_ID: String(dep.chainId),
-      VITE_CONFIDE_ADDRESS: dep.confide,
-      VITE_SIGNALING_URL: `ws://127.0.0.1:${SIGNALING_PORT}`,
-      VITE_MESH_ROOM: ROOM,
-    },
+  net = await startAppNetwork(browser, {
+    anvilPort: ANVIL_PORT,
+    signalingPort: SIGNALING_PORT,
+    vitePort: VITE_PORT,
+    room: ROOM,
+    nodes: NODES,
     entries: [
       'index.html',
       'src/ui/hospital/HospitalView.tsx',
@@ -88,25 +76,12 @@ test.beforeAll(async ({ browser }) => {
       'workers/engine.worker.ts',
     ],
   });
-  nodes = await openNodeTabs(browser, NODES, SIGNALING_PORT, ROOM, VITE_PORT);
-  await waitFullMesh(nodes, 60_000);
-  // Every node registers on chain with its deposit, signing with its own node key in its tab.
-  const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
-  for (const n of nodes) {
-    await testClient.setBalance({ address: keyAddress(`0x${n.id}`), value: parseEther('100') });
-    await n.page.evaluate(
-      (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
-      dep.params.minDeposit.toString(),
-    );
-  }
+  anvil = net.anvil;
+  nodes = net.nodes;
 });
 
 test.afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  for (const n of nodes) await n.ctx.close().catch(() => undefined);
-  await vite?.close();
-  await signaling?.stop();
-  await anvil?.stop();
+  await net?.stop(contexts);
 });
 
 function openAs(browser: Browser, path: string, privateKey: Hex) {
@@ -126,26 +101,6 @@ async function nodeQueryCount(): Promise<number> {
     if (!t.page.isClosed())
       n += await t.page.evaluate(() => window.confideNode!.snapshot().queries.length);
   return n;
-}
-
-/** The node consoles' event logs (public facts only), for a failure's report. */
-async function printNodeEvents() {
-  for (const [i, t] of nodes.entries())
-    if (!t.page.isClosed())
-      console.error(
-        `[node ${i}] ${(await t.page.evaluate(() => window.confideNode!.snapshot().events)).join('\n  ')}`,
-      );
-}
-
-/** Reads the result table as rows of cell texts. */
-async function resultRows(page: Page): Promise<string[][]> {
-  const table = page.getByTestId('result-table').first();
-  await expect(table).toBeVisible({ timeout: 120_000 });
-  return table
-    .locator('tbody tr')
-    .evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-    );
 }
 
 let hospital: { page: Page; address: Address };
@@ -271,7 +226,7 @@ test('hospital uploads the sample CSV and grants; the researcher queries with th
         { timeout: 60_000 },
       );
   } catch (e) {
-    await printNodeEvents();
+    await printNodeEvents(nodes);
     throw e;
   }
   await expect(owned).toContainText(new RegExp(researcherAddr.slice(2, 8), 'i'));

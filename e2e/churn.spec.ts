@@ -22,12 +22,16 @@ import {
   type Hex,
 } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../scripts/anvil';
-import { deployAll } from '../scripts/deploy';
+import type { AnvilHandle } from '../scripts/anvil';
 import { confideAbi } from '../src/chain/confide';
 import { keyAddress } from '../src/chain/keys';
-import { openNodeTabs, waitFullMesh, type NodeTab } from './support/node-tabs';
-import { startAppServer, startSignaling, type Child } from './support/servers';
+import {
+  printNodeEvents,
+  resultRows,
+  startAppNetwork,
+  type AppNetwork,
+} from './support/app-network';
+import type { NodeTab } from './support/node-tabs';
 import { openWithWallet } from './support/wallet';
 
 const ANVIL_PORT = 38648;
@@ -38,9 +42,8 @@ const BASE = `http://127.0.0.1:${VITE_PORT}`;
 const NODES = 7;
 const GRACE_MS = 3000;
 
+let net: AppNetwork | undefined;
 let anvil: AnvilHandle | undefined;
-let signaling: Child | undefined;
-let vite: { close(): Promise<void> } | undefined;
 let nodes: NodeTab[] = [];
 const contexts: BrowserContext[] = [];
 let confide: Address;
@@ -119,40 +122,15 @@ async function partitionsOf(n: NodeTab) {
   );
 }
 
-async function printNodeEvents() {
-  for (const [i, t] of nodes.entries())
-    if (!t.page.isClosed())
-      console.error(
-        `[node ${i}] ${(await t.page.evaluate(() => window.confideNode!.snapshot().events)).join('\n  ')}`,
-      );
-}
-
-async function resultRows(page: Page): Promise<string[][]> {
-  const table = page.getByTestId('result-table').first();
-  await expect(table).toBeVisible({ timeout: 30_000 });
-  return table
-    .locator('tbody tr')
-    .evaluateAll((trs) =>
-      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
-    );
-}
-
 test.beforeAll(async ({ browser }) => {
   test.setTimeout(300_000);
-  anvil = await startAnvil({ port: ANVIL_PORT });
-  const dep = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_DEV_KEY });
-  confide = dep.confide;
-  signaling = await startSignaling(SIGNALING_PORT);
-  vite = await startAppServer({
-    port: VITE_PORT,
-    name: 'churn',
-    env: {
-      VITE_CHAIN_RPC_URL: anvil.rpcUrl,
-      VITE_CHAIN_ID: String(dep.chainId),
-      VITE_CONFIDE_ADDRESS: dep.confide,
-      VITE_SIGNALING_URL: `ws://127.0.0.1:${SIGNALING_PORT}`,
-      VITE_MESH_ROOM: ROOM,
-    },
+  net = await startAppNetwork(browser, {
+    anvilPort: ANVIL_PORT,
+    signalingPort: SIGNALING_PORT,
+    vitePort: VITE_PORT,
+    room: ROOM,
+    nodes: NODES,
+    nodeQuery: `&grace=${GRACE_MS}`,
     entries: [
       'index.html',
       'src/ui/researcher/ResearcherView.tsx',
@@ -160,16 +138,11 @@ test.beforeAll(async ({ browser }) => {
       'workers/engine.worker.ts',
     ],
   });
-  nodes = await openNodeTabs(browser, NODES, SIGNALING_PORT, ROOM, VITE_PORT, `&grace=${GRACE_MS}`);
-  await waitFullMesh(nodes, 60_000);
+  anvil = net.anvil;
+  nodes = [...net.nodes];
+  const dep = net.dep;
+  confide = dep.confide;
   const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
-  for (const n of nodes) {
-    await testClient.setBalance({ address: keyAddress(`0x${n.id}`), value: parseEther('100') });
-    await n.page.evaluate(
-      (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
-      dep.params.minDeposit.toString(),
-    );
-  }
   // The hospital uploads the sample through the app's upload path and grants the researcher.
   researcherKey = generatePrivateKey();
   hospitalKey = generatePrivateKey();
@@ -226,11 +199,7 @@ test.beforeAll(async ({ browser }) => {
 });
 
 test.afterAll(async () => {
-  for (const c of contexts) await c.close().catch(() => undefined);
-  for (const n of nodes) await n.ctx.close().catch(() => undefined);
-  await vite?.close();
-  await signaling?.stop();
-  await anvil?.stop();
+  await net?.stop(contexts);
 });
 
 test('a member closed mid-query: its slot is re-shared to a spare node and the paid query completes with the plaintext answer', async () => {
@@ -267,7 +236,7 @@ test('a member closed mid-query: its slot is re-shared to a spare node and the p
     await expect(progress).toContainText('member 3 left; waiting for the committee to re-share');
     await expect(progress).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
   } catch (e) {
-    await printNodeEvents();
+    await printNodeEvents(nodes);
     throw e;
   }
   await rp.getByRole('tab', { name: 'Table' }).click();
@@ -481,39 +450,16 @@ test('a third departure (more than t = 2): a new tab joins, a member is closed, 
 }) => {
   test.setTimeout(240_000);
   const before = await chainCommittee();
-  const [fresh] = await openNodeTabs(
-    browser,
-    1,
-    SIGNALING_PORT,
-    ROOM,
-    VITE_PORT,
-    `&grace=${GRACE_MS}`,
-  );
+  // A new tab joins the network and registers; the others see it online.
+  const [fresh] = await net!.addNodes(browser, 1);
   nodes.push(fresh!);
-  const dep = await chainPub().readContract({
-    address: confide,
-    abi: confideAbi,
-    functionName: 'minDeposit',
-  });
-  await createTestClient({ mode: 'anvil', transport: http(anvil!.rpcUrl) }).setBalance({
-    address: keyAddress(`0x${fresh!.id}`),
-    value: parseEther('100'),
-  });
-  await fresh!.page.evaluate(
-    (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
-    dep.toString(),
-  );
-  await waitFullMesh(
-    nodes.filter((n) => !n.page.isClosed()),
-    60_000,
-  );
   const victim = tabOf(before[4]!);
   await victim.ctx.close();
   nodes = nodes.filter((n) => n !== victim);
   try {
     await expect.poll(async () => (await chainDataset()).version, { timeout: 90_000 }).toBe(4);
   } catch (e) {
-    await printNodeEvents();
+    await printNodeEvents(nodes);
     throw e;
   }
   const after = await chainCommittee();

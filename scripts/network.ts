@@ -6,7 +6,7 @@
  *
  * Usage: `tsx scripts/network.ts [--nodes N] [--no-nodes] [--anvil-port P] [--signaling-port P]
  *         [--app-port P] [--room NAME] [--data-dir DIR] [--node-timeout SECONDS] [--no-seed]`
- * Defaults: 5 nodes, ports 8545 / 18600 / 5173, room "confide", profiles under .cache/network.
+ * Defaults: 6 nodes (a committee of 5 and a spare, so a node closed for good is re-shared), ports 8545 / 18600 / 5173, room "confide", profiles under .cache/network.
  * Everything listens on 127.0.0.1.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -80,7 +80,7 @@ function parseOptions(argv: string[]): Options {
       throw new Error(`network: --${name} must be an integer in [${min}, ${max}], got ${v}`);
     return n;
   };
-  const nodes = values['no-nodes'] ? 0 : int('nodes', values.nodes, 5, 0, 32);
+  const nodes = values['no-nodes'] ? 0 : int('nodes', values.nodes, 6, 0, 32);
   const room = values.room ?? 'confide';
   if (!/^[\w.-]{1,64}$/.test(room))
     throw new Error(`network: --room must be 1-64 letters, digits, '.', '_' or '-'`);

@@ -1,0 +1,128 @@
+/**
+ * The local network the app-level specs run against: a real anvil chain with the contracts
+ * deployed, the signaling service, the app's Vite server configured for both, and `/node` tabs
+ * (separate browser contexts) that register on chain with a deposit signed by their own node keys.
+ * Also the helpers those specs share to read what the views and the node consoles show.
+ */
+import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { createTestClient, http, parseEther } from 'viem';
+import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../../scripts/anvil';
+import { deployAll } from '../../scripts/deploy';
+import { keyAddress } from '../../src/chain/keys';
+import { openNodeTabs, waitFullMesh, type NodeTab } from './node-tabs';
+import { startAppServer, startSignaling, type Child } from './servers';
+
+export interface AppNetwork {
+  anvil: AnvilHandle;
+  dep: Awaited<ReturnType<typeof deployAll>>;
+  base: string;
+  signalingPort: number;
+  vitePort: number;
+  room: string;
+  nodes: NodeTab[];
+  /** Opens `n` more node tabs, funds their keys and registers them on chain. */
+  addNodes(browser: Browser, n: number): Promise<NodeTab[]>;
+  stop(contexts: readonly BrowserContext[]): Promise<void>;
+}
+
+export async function startAppNetwork(
+  browser: Browser,
+  o: {
+    anvilPort: number;
+    signalingPort: number;
+    vitePort: number;
+    room: string;
+    nodes: number;
+    /** More query-string parameters for every node page, e.g. `&grace=3000`. */
+    nodeQuery?: string;
+    entries: string[];
+  },
+): Promise<AppNetwork> {
+  const anvil = await startAnvil({ port: o.anvilPort });
+  let signaling: Child | undefined;
+  let vite: { close(): Promise<void> } | undefined;
+  const nodes: NodeTab[] = [];
+  const stop = async (contexts: readonly BrowserContext[]) => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    for (const n of nodes) await n.ctx.close().catch(() => undefined);
+    await vite?.close();
+    await signaling?.stop();
+    await anvil.stop();
+  };
+  try {
+    const dep = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: ANVIL_DEV_KEY });
+    signaling = await startSignaling(o.signalingPort);
+    vite = await startAppServer({
+      port: o.vitePort,
+      name: o.room,
+      env: {
+        VITE_CHAIN_RPC_URL: anvil.rpcUrl,
+        VITE_CHAIN_ID: String(dep.chainId),
+        VITE_CONFIDE_ADDRESS: dep.confide,
+        VITE_SIGNALING_URL: `ws://127.0.0.1:${o.signalingPort}`,
+        VITE_MESH_ROOM: o.room,
+      },
+      entries: o.entries,
+    });
+    const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+    const addNodes = async (b: Browser, n: number) => {
+      const added = await openNodeTabs(
+        b,
+        n,
+        o.signalingPort,
+        o.room,
+        o.vitePort,
+        o.nodeQuery ?? '',
+      );
+      nodes.push(...added);
+      await waitFullMesh(
+        nodes.filter((t) => !t.page.isClosed()),
+        60_000,
+      );
+      // Each node registers on chain with its deposit, signing with its own node key in its tab.
+      for (const t of added) {
+        await testClient.setBalance({ address: keyAddress(`0x${t.id}`), value: parseEther('100') });
+        await t.page.evaluate(
+          (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
+          dep.params.minDeposit.toString(),
+        );
+      }
+      return added;
+    };
+    await addNodes(browser, o.nodes);
+    return {
+      anvil,
+      dep,
+      base: `http://127.0.0.1:${o.vitePort}`,
+      signalingPort: o.signalingPort,
+      vitePort: o.vitePort,
+      room: o.room,
+      nodes,
+      addNodes,
+      stop,
+    };
+  } catch (e) {
+    await stop([]);
+    throw e;
+  }
+}
+
+/** Reads the first result table of a view as rows of cell texts. */
+export async function resultRows(page: Page, timeout = 120_000): Promise<string[][]> {
+  const table = page.getByTestId('result-table').first();
+  await expect(table).toBeVisible({ timeout });
+  return table
+    .locator('tbody tr')
+    .evaluateAll((trs) =>
+      trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent ?? '')),
+    );
+}
+
+/** The node consoles' event logs (public facts only), for a failure's report. */
+export async function printNodeEvents(nodes: readonly NodeTab[]) {
+  for (const [i, t] of nodes.entries())
+    if (!t.page.isClosed())
+      console.error(
+        `[node ${i}] ${(await t.page.evaluate(() => window.confideNode!.snapshot().events)).join('\n  ')}`,
+      );
+}
