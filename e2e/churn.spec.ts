@@ -485,3 +485,53 @@ test('a third departure (more than t = 2): a new tab joins, a member is closed, 
     0.01,
   );
 });
+
+test('a member whose stored partition was tampered with is caught at the next query, withdraws, and the committee re-shares its slot; the query completes right', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const before = await chainCommittee();
+  const version = Number((await chainDataset()).version);
+  // A spare for the slot: a new tab joins and registers.
+  const [spare] = await net!.addNodes(browser, 1);
+  nodes.push(spare!);
+  // Flip one byte of the first chunk of column 0 (age) in member 1's IndexedDB, hashes left alone.
+  const bad = tabOf(before[1]!);
+  await bad.page.evaluate(
+    async ({ ds, v }) => {
+      const m = (await import(
+        /* @vite-ignore */ `${location.origin}/src/storage/idb-store.ts`
+      )) as typeof import('../src/storage/idb-store');
+      await m.corruptChunkForTest(m.DEFAULT_IDB_NAME, ds, v, 0, 0, 5);
+    },
+    { ds: datasetId.slice(2), v: version },
+  );
+  const rp = researcher.page;
+  const text = 'SELECT COUNT(*) FROM cohort WHERE age >= 65';
+  await rp.getByTestId('query-text').fill(text);
+  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(rp.getByTestId('query-text')).toHaveValue(text);
+  await rp.getByTestId('query-submit').click();
+  await rp.getByTestId('query-confirm').click();
+  const progress = rp.getByTestId('query-progress');
+  try {
+    await expect(progress).toHaveAttribute('data-phase', 'resharing', { timeout: 60_000 });
+    await expect(progress).toContainText('member 2 left');
+    await expect(progress).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
+  } catch (e) {
+    await printNodeEvents(nodes);
+    throw e;
+  }
+  expect(await resultRows(rp)).toEqual([
+    [patients.filter((p) => p.age >= 65).length.toLocaleString('en-US')],
+  ]);
+  // The member said why, the chain moved on without it, and its corrupt partition is gone.
+  const log = await bad.page.evaluate(() => window.confideNode!.snapshot().queries);
+  expect(log[0]).toMatchObject({ state: 'failed', code: 'PARTITION_CORRUPT' });
+  expect(log[0]!.message).toMatch(/integrity check \(column age chunk 0\)/);
+  expect(Number((await chainDataset()).version)).toBe(version + 1);
+  const after = await chainCommittee();
+  expect(after[1]).toBe(spare!.id);
+  expect(after.filter((k, i) => k !== before[i])).toEqual([spare!.id]);
+  await expect.poll(() => partitionsOf(bad), { timeout: 30_000 }).toEqual([]);
+});

@@ -20,6 +20,10 @@ function checkJob(self: number, n: number, job: JobSpec) {
   if (!Number.isInteger(n) || n < 2 || n > 64) throw bad(`n must be 2..64, got ${n}`);
   if (!Number.isInteger(self) || self < 0 || self >= n)
     throw bad(`self must be 0..${n - 1}, got ${self}`);
+  if (job.kind === 'withdraw') {
+    if (typeof job.reason !== 'string') throw bad('a withdrawal needs a reason');
+    return;
+  }
   if (!Number.isInteger(job.len) || job.len < 1 || job.len > 1 << 24)
     throw bad(`len must be 1..2^24, got ${job.len}`);
   if (job.kind === 'sum' && (!(job.input instanceof Uint32Array) || job.input.length !== job.len))
@@ -92,6 +96,15 @@ async function runJob(
     ...(job.timeoutMs ? { timeoutMs: job.timeoutMs } : {}),
   });
   const progress = (stage: string, fraction: number) => void onProgress({ stage, fraction });
+  if (job.kind === 'withdraw') {
+    // Tell every peer, then stop: nobody waits for this party's messages until a timeout.
+    const err = party.abort(
+      new MpcError('ERR_ABORTED', `party ${self} withdrew: ${job.reason.slice(0, 80)}`),
+    );
+    party.close();
+    transport.close();
+    throw err;
+  }
   try {
     progress('setup', 0);
     const s = await Session.create(party);

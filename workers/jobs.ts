@@ -83,7 +83,17 @@ export interface ReshareJob extends JobBase {
   columns?: BigUint64Array[];
 }
 
-export type JobSpec = SumJob | ArithJob | MulBenchJob | QueryJob | ReshareJob;
+/**
+ * A member that cannot take part (e.g. its stored partition failed its integrity check) joins the
+ * session only to abort it, so the others fail at once instead of waiting for its messages.
+ */
+export interface WithdrawJob extends JobBase {
+  kind: 'withdraw';
+  /** Public reason, e.g. 'PARTITION_CORRUPT'. */
+  reason: string;
+}
+
+export type JobSpec = SumJob | ArithJob | MulBenchJob | QueryJob | ReshareJob | WithdrawJob;
 
 export type JobResult =
   | { kind: 'sum'; sum: BigUint64Array }

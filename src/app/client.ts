@@ -610,14 +610,17 @@ class Client implements ConfideClient {
     // new member and record the new committee on chain, which may answer the same paid query.
     for (
       let attempt = 0;
-      attempt < 2 && outcome.boxes.length < committee.threshold + 1 && !outcome.refusals.length;
+      attempt < 2 &&
+      outcome.boxes.length < committee.threshold + 1 &&
+      !outcome.refusals.length &&
+      members.some((m) => m.state === 'gone');
       attempt++
     ) {
       const gone = members.flatMap((m, j) => (m.state === 'gone' ? [j + 1] : []));
       report(
         'resharing',
         0.3,
-        `member ${gone.join(', ') || '?'} left; waiting for the committee to re-share its data to a new member`,
+        `member ${gone.join(', ')} left; waiting for the committee to re-share its data to a new member`,
       );
       const next = await this.waitForReshare(
         datasetId,
@@ -769,8 +772,10 @@ class Client implements ConfideClient {
             members[j]!.state = 'refused';
             refusals.push(m.header.message ?? m.header.code ?? 'refused');
           } else {
-            // aborted (a peer vanished) or errored: the member itself may still be there
-            members[j]!.state = this.mesh.isUp(key) ? 'waiting' : 'gone';
+            // aborted (a peer vanished) or errored: the member itself may still be there; one
+            // whose partition failed its integrity check has withdrawn from the committee
+            const withdrew = m.header.t === 'query-status' && m.header.code === 'PARTITION_CORRUPT';
+            members[j]!.state = this.mesh.isUp(key) && !withdrew ? 'waiting' : 'gone';
             failures.push(errorOf(m));
           }
         } catch (e) {

@@ -24,7 +24,9 @@
  *   reshare       leader → new committee   plan: new member list, replaced slots, public metadata
  *   reshare-root  member → new committee   the Merkle root of the member's new partition
  *   reshare-sig   old member → leader      its node key's signature of the chain's reshare digest
- *   leave         member → its committees  this node is leaving: re-share its slots now
+ *   leave         member → its committees  this node is leaving (all its committees, or the one of
+ *                                          `datasetId`, e.g. its partition failed its integrity
+ *                                          check): re-share its slots now
  */
 export const SERVICE_CHANNEL = 2;
 export const SERVICE_VERSION = 1;
@@ -158,6 +160,8 @@ export interface QueryTextsReply {
 export interface Leave {
   t: 'leave';
   req: string;
+  /** Only this dataset's committee (hex, no 0x); all of the sender's committees when absent. */
+  datasetId?: string;
 }
 export interface ErrorMsg {
   t: 'error';
@@ -396,7 +400,9 @@ function checkHeader(raw: unknown): ServiceHeader {
         signature: str('signature', /^0x[0-9a-f]{130}$/),
       };
     case 'leave':
-      return { t, req };
+      return h.datasetId === undefined
+        ? { t, req }
+        : { t, req, datasetId: str('datasetId', HEX64) };
     case 'query-texts': {
       const ids = h.queryIds;
       if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_TEXTS_PER_REQUEST)

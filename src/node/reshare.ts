@@ -135,7 +135,10 @@ export class ReshareError extends Error {
 export class Resharer {
   /** When each node key was first seen off the mesh (absent: up, or never checked). */
   private readonly downSince = new Map<string, number>();
-  /** Keys that announced they are leaving (authenticated by the mesh link they came over). */
+  /**
+   * Keys that announced they are leaving (authenticated by the mesh link they came over): `key`
+   * for all their committees, `key@dataset` for one.
+   */
   private readonly leaving = new Set<string>();
   private readonly active = new Map<string, Active>();
   private readonly history: ReshareEvent[] = [];
@@ -171,15 +174,19 @@ export class Resharer {
   peerDown(key: string) {
     if (!this.downSince.has(key)) this.downSince.set(key, Date.now());
   }
-  /** A committee peer said it is leaving: its committees re-share at once. */
-  peerLeaving(key: string) {
-    this.leaving.add(key);
+  /** A committee peer said it is leaving (one committee, or all): they re-share at once. */
+  peerLeaving(key: string, datasetId?: string) {
+    this.leaving.add(datasetId ? `${key}@${datasetId}` : key);
     void this.sweep();
   }
 
-  private gone(key: string, now: number): boolean {
+  private isLeaving(key: string, datasetId: string): boolean {
+    return this.leaving.has(key) || this.leaving.has(`${key}@${datasetId}`);
+  }
+
+  private gone(key: string, now: number, datasetId: string): boolean {
     if (key === this.host.id) return false;
-    if (this.leaving.has(key)) return true;
+    if (this.isLeaving(key, datasetId)) return true;
     if (this.host.isUp(key)) {
       this.downSince.delete(key);
       return false;
@@ -223,7 +230,7 @@ export class Resharer {
         }
         if (d.version !== m.version) continue;
         const committee = committeeOf(m);
-        const goneSlots = committee.flatMap((k, i) => (this.gone(k, now) ? [i] : []));
+        const goneSlots = committee.flatMap((k, i) => (this.gone(k, now, id) ? [i] : []));
         if (!goneSlots.length) continue;
         const staying = committee.flatMap((_, i) => (goneSlots.includes(i) ? [] : [i]));
         const leader = staying.find(
@@ -275,7 +282,8 @@ export class Resharer {
     const keyOfId = new Map<string, string>();
     for (const n of registry) {
       if (!n.active) continue;
-      const online = n.key === this.host.id || (this.host.isUp(n.key) && !this.leaving.has(n.key));
+      const online =
+        n.key === this.host.id || (this.host.isUp(n.key) && !this.isLeaving(n.key, m.datasetId));
       const id = nodeIdFromPublicKey(hexBytes(n.key));
       keyOfId.set(id, n.key);
       directory.push({ id, publicKey: hexBytes(n.key), registered: true, online });
@@ -475,7 +483,11 @@ export class Resharer {
       const stored = committeeOf(manifest);
       // Nobody is evicted behind its back: a replaced member must be off this node's mesh too.
       for (const s of plan.slots)
-        if (stored[s] !== undefined && this.host.isUp(stored[s]!) && !this.leaving.has(stored[s]!))
+        if (
+          stored[s] !== undefined &&
+          this.host.isUp(stored[s]!) &&
+          !this.isLeaving(stored[s]!, plan.datasetId)
+        )
           throw new ReshareError(
             'RESHARE_BAD_PLAN',
             `member ${s} is online here; not re-sharing its slot`,

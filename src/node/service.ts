@@ -31,6 +31,10 @@ import { bitColumnName, isBitColumnName } from '../storage/bits';
 import type { DatasetSchema } from '../query/schema';
 import { acceptShareBundle } from '../storage/upload';
 import type { ShareStore } from '../storage/store';
+import { isStorageError, type StorageError } from '../storage/errors';
+
+/** Storage errors that mean this member no longer holds an intact partition. */
+const INTEGRITY_CODES = new Set(['STORE_CHUNK_CORRUPT', 'STORE_CHUNK_MISSING']);
 import {
   decodeMessage,
   encodeMessage,
@@ -332,8 +336,10 @@ export class NodeService {
           await this.serveTexts(from, h);
           return;
         case 'leave':
-          this.rt.log(`peer ${from.slice(0, 12)}… is leaving its committees`);
-          this.resharer?.peerLeaving(from);
+          this.rt.log(
+            `peer ${from.slice(0, 12)}… is leaving ${h.datasetId ? `the committee of ${h.datasetId.slice(0, 12)}…` : 'its committees'}`,
+          );
+          this.resharer?.peerLeaving(from, h.datasetId);
           return;
         default:
           return; // replies are for clients
@@ -385,6 +391,50 @@ export class NodeService {
       texts.push(x);
     }
     this.reply(from, { t: 'query-texts-reply', req: h.req, datasetId: h.datasetId, texts });
+  }
+
+  /**
+   * This member's stored partition failed its integrity check at query time: it aborts the
+   * query's session at once (so the others do not wait for it), tells the researcher why, and
+   * leaves this dataset's committee so the others re-share its slot from their intact shares.
+   * The partition is deleted once the chain records the re-share (the re-share sweep).
+   */
+  private async withdraw(
+    from: string,
+    h: QueryReq,
+    datasetId: string,
+    committee: string[],
+    t: number,
+    memberIndex: number,
+    cause: StorageError,
+  ) {
+    const entry = this.queries.get(h.queryId)!;
+    const where = [cause.details.column, cause.details.chunk]
+      .filter((x) => x !== undefined)
+      .join(' chunk ');
+    const message = `member ${memberIndex}'s stored partition fails its integrity check${where ? ` (column ${where})` : ''}: it withdrew from the committee, which re-shares its slot`;
+    entry.state = 'failed';
+    entry.code = 'PARTITION_CORRUPT';
+    entry.message = message;
+    this.rt.log(`query ${h.queryId}: ${message}`);
+    await this.rt
+      .runJob(`query-${h.queryId}-v${entry.version ?? 0}`, committee, {
+        kind: 'withdraw',
+        t,
+        reason: 'PARTITION_CORRUPT',
+      })
+      .catch(() => undefined);
+    this.reply(from, {
+      t: 'query-status',
+      req: h.req,
+      queryId: h.queryId,
+      state: 'failed',
+      code: 'PARTITION_CORRUPT',
+      message,
+    });
+    for (const k of committee)
+      if (k !== this.rt.id) this.reply(k, { t: 'leave', req: newRequestId(), datasetId });
+    this.onChange();
   }
 
   /** Commits on chain to the result share just sent: the audit log and fee settlement use it. */
@@ -537,8 +587,13 @@ export class NodeService {
       const plan = planQuery(checked);
       for (const c of plan.columns) needed.add(c.index);
       const columns: { index: number; shares: BigUint64Array }[] = [];
-      for (const index of needed)
-        columns.push({ index, shares: await this.store.readColumn(datasetId, names[index]!) });
+      try {
+        for (const index of needed)
+          columns.push({ index, shares: await this.store.readColumn(datasetId, names[index]!) });
+      } catch (e) {
+        if (!isStorageError(e) || !INTEGRITY_CODES.has(e.code)) throw e;
+        return await this.withdraw(from, h, datasetId, committee, t, manifest.memberIndex, e);
+      }
       // Bit-decomposed columns the plan can use, when this partition stores them (every member
       // of a version holds the same columns, so the committee decides alike).
       const stored = new Set(manifest.columns.map((c) => c.name));

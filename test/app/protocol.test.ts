@@ -67,7 +67,15 @@ const textsReply = {
 } as const;
 
 describe('service protocol: re-sharing, leave and query-text messages', () => {
-  it.each([plan, root, sig, { t: 'leave', req: REQ }, texts, textsReply])('$t round-trips', (h) => {
+  it.each([
+    plan,
+    root,
+    sig,
+    { t: 'leave', req: REQ },
+    { t: 'leave', req: REQ, datasetId: DS },
+    texts,
+    textsReply,
+  ])('$t round-trips', (h) => {
     const m = decodeMessage(encodeMessage(h as unknown as ServiceHeader, new Uint8Array([7])));
     expect(m.header).toEqual(h);
     expect([...m.body]).toEqual([7]);
@@ -103,6 +111,11 @@ describe('service protocol: re-sharing, leave and query-text messages', () => {
     ['signature short', { ...sig, signature: '0x1234' }, /reshare-sig: field signature/],
     ['signature without 0x', { ...sig, signature: 'ef'.repeat(65) }, /field signature/],
     ['leave without req', { t: 'leave' }, /leave: field req/],
+    [
+      'leave for a malformed dataset',
+      { t: 'leave', req: REQ, datasetId: 'xyz' },
+      /leave: field datasetId/,
+    ],
     ['no query ids', { ...texts, queryIds: [] }, /query-texts: field queryIds/],
     ['query id not decimal', { ...texts, queryIds: ['0x1'] }, /field queryIds/],
     ['too many query ids', { ...texts, queryIds: Array(201).fill('1') }, /field queryIds/],
