@@ -133,6 +133,7 @@ test.beforeAll(async ({ browser }) => {
     nodeQuery: `&grace=${GRACE_MS}`,
     entries: [
       'index.html',
+      'src/ui/hospital/HospitalView.tsx',
       'src/ui/researcher/ResearcherView.tsx',
       'src/ui/node/NodeView.tsx',
       'workers/engine.worker.ts',
@@ -534,4 +535,56 @@ test('a member whose stored partition was tampered with is caught at the next qu
   expect(after[1]).toBe(spare!.id);
   expect(after.filter((k, i) => k !== before[i])).toEqual([spare!.id]);
   await expect.poll(() => partitionsOf(bad), { timeout: 30_000 }).toEqual([]);
+});
+
+test('the owner grows the committee from its dashboard: the wallet signs, the members re-share to 6, and queries still answer right', async ({
+  browser,
+}) => {
+  test.setTimeout(240_000);
+  const before = await chainCommittee();
+  const version = Number((await chainDataset()).version);
+  const [extra] = await net!.addNodes(browser, 1);
+  nodes.push(extra!);
+  const hospital = await openWithWallet(browser, `${BASE}/hospital`, {
+    rpcUrl: anvil!.rpcUrl,
+    chainId: net!.dep.chainId,
+    privateKey: hospitalKey,
+    contexts,
+  });
+  const box = hospital.page.getByTestId(`dataset-${datasetId}`);
+  await expect(box.getByTestId('resize-size')).toBeVisible({ timeout: 60_000 });
+  await box.getByTestId('resize-size').fill('6');
+  await box.getByTestId('resize-submit').click();
+  try {
+    await expect(box.getByTestId('resize-message')).toContainText(
+      `Re-shared: version ${version + 1}, 6 members.`,
+      { timeout: 120_000 },
+    );
+  } catch (e) {
+    await printNodeEvents(nodes);
+    throw e;
+  }
+  const after = await chainCommittee();
+  expect(after).toEqual([...before, extra!.id]);
+  await expect
+    .poll(() => partitionsOf(extra!), { timeout: 30_000 })
+    .toEqual([{ datasetId: datasetId.slice(2), version: version + 1, memberIndex: 5 }]);
+  const rp = researcher.page;
+  const text = 'SELECT COUNT(*) FROM cohort WHERE bmi > 30';
+  await rp.getByTestId('query-text').fill(text);
+  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(rp.getByTestId('query-text')).toHaveValue(text);
+  await rp.getByTestId('query-submit').click();
+  await rp.getByTestId('query-confirm').click();
+  await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
+    timeout: 120_000,
+  });
+  expect(await resultRows(rp)).toEqual([
+    [patients.filter((p) => p.bmi > 30).length.toLocaleString('en-US')],
+  ]);
+  // all 6 members answered
+  for (const k of after)
+    expect(
+      (await tabOf(k).page.evaluate(() => window.confideNode!.snapshot().queries))[0],
+    ).toMatchObject({ state: 'answered', version: version + 1 });
 });

@@ -121,7 +121,8 @@ export class AppError extends Error {
       | 'REFUSED'
       | 'TIMEOUT'
       | 'SCHEMA_UNAVAILABLE'
-      | 'QUERY_FAILED',
+      | 'QUERY_FAILED'
+      | 'RESHARE_FAILED',
     message: string,
     /** What the user can do next, in plain words. */
     readonly hint?: string,
@@ -151,6 +152,17 @@ export interface ConfideClient {
   ): Promise<UploadResult>;
   /** Owner: probe each member of a dataset for its partition root and compare with the chain. */
   health(datasetId: Hex): Promise<CommitteeHealth>;
+  /**
+   * Owner: re-share a dataset to a committee of `size` members (same threshold; growth adds the
+   * closest registered nodes, shrinking drops the highest slots). The wallet signs the request; the
+   * members re-share without reconstructing anything and record the new committee on chain.
+   * Resolves with the dataset as the chain then records it.
+   */
+  resizeCommittee(
+    datasetId: Hex,
+    size: number,
+    onProgress?: (message: string) => void,
+  ): Promise<DatasetInfo>;
   /**
    * Owner: the texts of queries run on a dataset (the wallet signs one request), from its committee
    * members; only texts whose canonical hash equals the chain's `queryHash` are returned, by id.

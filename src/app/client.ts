@@ -50,6 +50,7 @@ import {
   encodeMessage,
   newRequestId,
   queryTextsMessage,
+  resizeMessage,
   MAX_TEXTS_PER_REQUEST,
   SERVICE_CHANNEL,
   type ServiceHeader,
@@ -665,6 +666,69 @@ class Client implements ConfideClient {
     const seconds = (performance.now() - t0) / 1000;
     report('done', 1, `answered in ${seconds.toFixed(1)} s`);
     return { queryId, datasetId, text, result, seconds };
+  }
+
+  async resizeCommittee(
+    datasetId: Hex,
+    size: number,
+    onProgress: (message: string) => void = () => undefined,
+  ): Promise<DatasetInfo> {
+    const d = await this.dataset(datasetId);
+    if (!Number.isInteger(size) || !(2 * d.threshold < size) || size > 16)
+      throw new AppError(
+        'RESHARE_FAILED',
+        `a committee of ${size} cannot hold threshold ${d.threshold}: it needs 2t < c ≤ 16`,
+        `Choose between ${2 * d.threshold + 1} and 16 members.`,
+      );
+    if (size === d.committee.length) return d;
+    onProgress('waiting for your wallet to sign the request');
+    const wallet = await this.o.chain.wallet();
+    const proof = await wallet.signMessage({
+      account: wallet.account,
+      message: resizeMessage(hex0(datasetId), d.version, size),
+    });
+    await this.refreshRegistry();
+    const problems: string[] = [];
+    let told = 0;
+    for (const nodeId of d.committee) {
+      const key = this.registry.get(nodeId.toLowerCase())?.key;
+      if (!key || !this.mesh.isUp(key)) continue;
+      const m = await this.request(
+        key,
+        {
+          t: 'resize',
+          req: newRequestId(),
+          datasetId: hex0(datasetId),
+          fromVersion: d.version,
+          size,
+          proof,
+        },
+        undefined,
+        15_000,
+      ).catch((e: unknown) => {
+        problems.push(e instanceof Error ? e.message : String(e));
+        return undefined;
+      });
+      if (m?.header.t === 'resize-ack') told++;
+      else if (m) problems.push(errorOf(m));
+    }
+    if (told === 0)
+      throw new AppError(
+        'RESHARE_FAILED',
+        `no committee member took the request: ${problems[0] ?? 'none online'}`,
+        'Check that the committee is online, then try again.',
+      );
+    onProgress(`${told} of ${d.committee.length} members are re-sharing to a committee of ${size}`);
+    const next = await this.waitForReshare(datasetId, d.version, 180_000);
+    if (!next)
+      throw new AppError(
+        'RESHARE_FAILED',
+        `the committee did not record a re-share within 3 minutes (${problems[0] ?? 'no error reported'})`,
+        'Check that enough registered nodes are online, then try again.',
+      );
+    onProgress(`re-shared as version ${next.version} to ${next.committee.length} members`);
+    this.changed();
+    return next;
   }
 
   async queryTexts(

@@ -24,6 +24,9 @@
  *   reshare       leader → new committee   plan: new member list, replaced slots, public metadata
  *   reshare-root  member → new committee   the Merkle root of the member's new partition
  *   reshare-sig   old member → leader      its node key's signature of the chain's reshare digest
+ *   resize        owner → members          re-share the dataset to a committee of another size
+ *                                          (the owner's wallet signature over dataset, version, size)
+ *   resize-ack    member → owner           the request was checked and recorded
  *   leave         member → its committees  this node is leaving (all its committees, or the one of
  *                                          `datasetId`, e.g. its partition failed its integrity
  *                                          check): re-share its slots now
@@ -118,6 +121,25 @@ export interface ReshareReq {
   /** Stored column names in order. */
   columns: string[];
   rows: number;
+  /** When the committee size changes: the owner's signature of `resizeMessage` (see Resize). */
+  ownerProof?: string;
+}
+/** What a dataset's owner signs (EIP-191) to have its committee re-shared to `size` members. */
+export function resizeMessage(datasetId: string, fromVersion: number, size: number): string {
+  return `Confide: re-share dataset 0x${datasetId} from version ${fromVersion} to a committee of ${size}`;
+}
+export interface Resize {
+  t: 'resize';
+  req: string;
+  datasetId: string;
+  fromVersion: number;
+  size: number;
+  proof: string;
+}
+export interface ResizeAck {
+  t: 'resize-ack';
+  req: string;
+  datasetId: string;
 }
 export interface ReshareRoot {
   t: 'reshare-root';
@@ -184,6 +206,8 @@ export type ServiceHeader =
   | ReshareRoot
   | ReshareSig
   | Leave
+  | Resize
+  | ResizeAck
   | QueryTextsReq
   | QueryTextsReply
   | ErrorMsg;
@@ -379,8 +403,22 @@ function checkHeader(raw: unknown): ServiceHeader {
         meta: metaOf(h.meta, bad),
         columns,
         rows: int('rows', 1 << 24),
+        ...(h.ownerProof === undefined
+          ? {}
+          : { ownerProof: str('ownerProof', /^0x[0-9a-f]{130}$/) }),
       };
     }
+    case 'resize-ack':
+      return { t, req, datasetId: str('datasetId', HEX64) };
+    case 'resize':
+      return {
+        t,
+        req,
+        datasetId: str('datasetId', HEX64),
+        fromVersion: int('fromVersion', 0xfffffffe),
+        size: int('size', 64),
+        proof: str('proof', /^0x[0-9a-f]{130}$/),
+      };
     case 'reshare-root':
       return {
         t,

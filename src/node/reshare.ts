@@ -20,7 +20,7 @@
  *
  * Nothing here reads or logs data: plans, roots and signatures are public.
  */
-import type { Address, Hex } from 'viem';
+import { recoverMessageAddress, type Address, type Hex } from 'viem';
 import {
   confideAbi,
   membersAt,
@@ -35,6 +35,8 @@ import { keyAddress, signDigest } from '../chain/keys';
 import { parsePublishedSchema } from '../app/schema';
 import {
   newRequestId,
+  resizeMessage,
+  type Resize,
   type ReshareReq,
   type ReshareRoot,
   type ReshareSig,
@@ -42,6 +44,7 @@ import {
 } from '../app/protocol';
 import {
   churnCommittee,
+  closestNodes,
   nodeIdFromPublicKey,
   type Committee,
   type DirectoryEntry,
@@ -61,6 +64,8 @@ import type { ServiceChain } from './service';
 export const DEFAULT_RESHARE_GRACE_MS = 20_000;
 /** How long a party waits for the others' roots and signatures, and for the chain. */
 const RESHARE_STEP_TIMEOUT_MS = 90_000;
+/** The contract's largest committee. */
+const MAX_COMMITTEE = 16;
 /** Least wait between two attempts at re-sharing one dataset. */
 const RETRY_MS = 15_000;
 /** At most this many re-shares in progress (each holds a new partition in memory until committed). */
@@ -144,6 +149,11 @@ export class Resharer {
   private readonly history: ReshareEvent[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private sweeping = false;
+  /** The owner's requests to re-share a dataset version to another committee size. */
+  private readonly resizes = new Map<
+    string,
+    { fromVersion: number; size: number; proof: string }
+  >();
   /** After a failed attempt, a dataset is not led again before this time (ms since epoch). */
   private readonly retryAt = new Map<string, number>();
 
@@ -178,6 +188,59 @@ export class Resharer {
   peerLeaving(key: string, datasetId?: string) {
     this.leaving.add(datasetId ? `${key}@${datasetId}` : key);
     void this.sweep();
+  }
+
+  /**
+   * The owner asks for a committee of `size` (checked against the chain's owner here, and again
+   * by every party that receives the plan); the leader starts it at the next sweep.
+   */
+  async wantResize(h: Resize): Promise<void> {
+    const d = await this.chain.pub.readContract({
+      address: this.chain.address,
+      abi: confideAbi,
+      functionName: 'getDataset',
+      args: [`0x${h.datasetId}`],
+    });
+    if (d.version !== h.fromVersion)
+      throw new ReshareError(
+        'RESHARE_STALE',
+        `the dataset is at version ${d.version}, not ${h.fromVersion}`,
+      );
+    await this.checkOwner(d.owner, h.datasetId, h.fromVersion, h.size, h.proof);
+    if (!(2 * d.threshold < h.size) || h.size > MAX_COMMITTEE)
+      throw new ReshareError(
+        'RESHARE_BAD_PLAN',
+        `a committee of ${h.size} cannot hold t = ${d.threshold} (need 2t < c ≤ ${MAX_COMMITTEE})`,
+      );
+    this.resizes.set(h.datasetId, { fromVersion: h.fromVersion, size: h.size, proof: h.proof });
+    this.host.log(
+      `dataset ${h.datasetId.slice(0, 12)}…: the owner asked for a committee of ${h.size}`,
+    );
+    this.retryAt.delete(h.datasetId);
+    void this.sweep();
+  }
+
+  private async checkOwner(
+    owner: string,
+    datasetId: string,
+    fromVersion: number,
+    size: number,
+    proof: string,
+  ) {
+    let signer = '';
+    try {
+      signer = await recoverMessageAddress({
+        message: resizeMessage(datasetId, fromVersion, size),
+        signature: proof as Hex,
+      });
+    } catch {
+      signer = '';
+    }
+    if (signer.toLowerCase() !== owner.toLowerCase())
+      throw new ReshareError(
+        'RESHARE_BAD_PLAN',
+        'the committee size change is not signed by the dataset’s owner',
+      );
   }
 
   private isLeaving(key: string, datasetId: string): boolean {
@@ -231,7 +294,10 @@ export class Resharer {
         if (d.version !== m.version) continue;
         const committee = committeeOf(m);
         const goneSlots = committee.flatMap((k, i) => (this.gone(k, now, id) ? [i] : []));
-        if (!goneSlots.length) continue;
+        const want = this.resizes.get(id);
+        const resize = want && want.fromVersion === m.version && want.size !== committee.length;
+        if (want && !resize) this.resizes.delete(id);
+        if (!goneSlots.length && !resize) continue;
         const staying = committee.flatMap((_, i) => (goneSlots.includes(i) ? [] : [i]));
         const leader = staying.find(
           (i) => committee[i] === this.host.id || this.host.isUp(committee[i]!),
@@ -242,7 +308,7 @@ export class Resharer {
         // The next attempt waits: members still inside a failed attempt time out of it first.
         this.retryAt.set(id, now + Math.max(RETRY_MS, this.graceMs));
         try {
-          await this.lead(m, committee, goneSlots);
+          await this.lead(m, committee, goneSlots, resize ? want : undefined);
         } catch (e) {
           this.host.log(`re-share of ${id.slice(0, 12)}… v${m.version}: ${errorText(e)}`);
           this.record({
@@ -274,8 +340,17 @@ export class Resharer {
     this.host.changed();
   }
 
-  /** Leader: choose replacements and send the plan to the new committee. */
-  private async lead(m: PartitionManifest, committee: string[], goneSlots: number[]) {
+  /**
+   * Leader: choose replacements (and, on the owner's request, the members added or dropped to
+   * reach a new committee size: growth appends the closest eligible nodes, shrinking drops the
+   * highest slots) and send the plan to the new committee.
+   */
+  private async lead(
+    m: PartitionManifest,
+    committee: string[],
+    goneSlots: number[],
+    resize?: { size: number; proof: string },
+  ) {
     const t = Number(m.meta[META_THRESHOLD]);
     const registry = await nodeRegistry(this.chain.pub, this.chain.address);
     const directory: DirectoryEntry[] = [];
@@ -288,27 +363,45 @@ export class Resharer {
       keyOfId.set(id, n.key);
       directory.push({ id, publicKey: hexBytes(n.key), registered: true, online });
     }
+    const size = resize?.size ?? committee.length;
+    const kept = committee.slice(0, Math.min(size, committee.length));
+    const replaced = goneSlots.filter((i) => i < kept.length);
     const current: Committee = {
       datasetId: m.datasetId,
-      params: { c: committee.length, t },
-      members: committee.map((k) => nodeIdFromPublicKey(hexBytes(k))),
+      params: { c: kept.length, t },
+      members: kept.map((k) => nodeIdFromPublicKey(hexBytes(k))),
     };
-    const next = churnCommittee(current, goneSlots, directory).members.map((id) =>
-      keyOfId.get(id)!,
-    );
+    const churned = churnCommittee(current, replaced, directory).members;
+    const added =
+      size > kept.length
+        ? closestNodes(
+            m.datasetId,
+            directory,
+            size - kept.length,
+            new Set([...churned, ...current.members]),
+          )
+        : [];
+    if (churned.length + added.length !== size)
+      throw new ReshareError(
+        'RESHARE_NO_NODES',
+        `a committee of ${size} needs ${size - churned.length} more registered nodes online; ${added.length} are`,
+      );
+    const next = [...churned, ...added].map((id) => keyOfId.get(id)!);
+    const slots = [...replaced, ...added.map((_, j) => kept.length + j)];
     const plan: ReshareReq = {
       t: 'reshare',
       req: newRequestId(),
       datasetId: m.datasetId,
       fromVersion: m.version,
       committee: next,
-      slots: goneSlots,
+      slots,
+      ...(resize ? { ownerProof: resize.proof } : {}),
       meta: { ...m.meta, [META_COMMITTEE]: next.join(',') },
       columns: m.columns.map((c) => c.name),
       rows: m.columns[0]?.rows ?? 0,
     };
     this.host.log(
-      `dataset ${m.datasetId.slice(0, 12)}… v${m.version}: member ${goneSlots.join(', ')} gone, re-sharing to ${goneSlots.map((s) => next[s]!.slice(0, 12)).join(', ')}…`,
+      `dataset ${m.datasetId.slice(0, 12)}… v${m.version}: ${resize ? `the owner asked for a committee of ${size}; ` : ''}${replaced.length ? `member ${replaced.join(', ')} gone; ` : ''}re-sharing to ${slots.map((s) => next[s]!.slice(0, 12)).join(', ') || 'the first ' + size}…`,
     );
     for (const k of next) if (k !== this.host.id) this.host.send(k, plan);
     await this.onPlan(this.host.id, plan);
@@ -431,17 +524,26 @@ export class Resharer {
       );
     const cur = await membersAt(pub, address, ds, plan.fromVersion);
     const newAddrs = plan.committee.map((k) => keyAddress(`0x${k}`).toLowerCase());
-    if (
-      cur.committee.length !== plan.committee.length ||
-      new Set(newAddrs).size !== newAddrs.length
-    )
-      throw new ReshareError(
-        'RESHARE_BAD_PLAN',
-        'the plan changes the committee size or repeats a node',
-      );
+    if (new Set(newAddrs).size !== newAddrs.length)
+      throw new ReshareError('RESHARE_BAD_PLAN', 'the plan repeats a node');
+    if (cur.committee.length !== plan.committee.length) {
+      // Only the dataset's owner changes the committee size.
+      const size = plan.committee.length;
+      if (!plan.ownerProof)
+        throw new ReshareError(
+          'RESHARE_BAD_PLAN',
+          'the plan changes the committee size without the owner’s request',
+        );
+      await this.checkOwner(d.owner, plan.datasetId, plan.fromVersion, size, plan.ownerProof);
+      if (!(2 * d.threshold < size) || size > MAX_COMMITTEE)
+        throw new ReshareError(
+          'RESHARE_BAD_PLAN',
+          `a committee of ${size} cannot hold t = ${d.threshold} (need 2t < c ≤ ${MAX_COMMITTEE})`,
+        );
+    }
     const slots = new Set(plan.slots);
     for (let i = 0; i < newAddrs.length; i++) {
-      const same = cur.committee[i]!.toLowerCase() === newAddrs[i];
+      const same = cur.committee[i]?.toLowerCase() === newAddrs[i];
       if (slots.has(i) === same)
         throw new ReshareError(
           'RESHARE_BAD_PLAN',

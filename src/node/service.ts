@@ -326,6 +326,11 @@ export class NodeService {
           if (!this.resharer) throw new Error('this node has no chain configured to re-share');
           await this.resharer.onPlan(from, h);
           return;
+        case 'resize':
+          if (!this.resharer) throw new Error('this node has no chain configured to re-share');
+          await this.resharer.wantResize(h);
+          this.reply(from, { t: 'resize-ack', req: h.req, datasetId: h.datasetId });
+          return;
         case 'reshare-root':
           this.resharer?.onRoot(from, h);
           return;

@@ -7,7 +7,7 @@
 import 'fake-indexeddb/auto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Hex } from 'viem';
-import type { ReshareReq } from '../../src/app/protocol';
+import { resizeMessage, type ReshareReq } from '../../src/app/protocol';
 import { publishedSchemaHash } from '../../src/app/schema';
 import type { ChainConfig } from '../../src/chain/config';
 import { registerDataset, registerNode, type ConfideWallet } from '../../src/chain/confide';
@@ -237,6 +237,63 @@ describe('re-share plans checked against the chain before any dealing', () => {
     const m = await nodeAt(3, [0, 1, 2, 3, 4, 5]);
     m.r.peerLeaving(keys[2]!, 'ab'.repeat(32));
     expect(await m.outcome(0, plan())).toMatch(/member 2 is online here/);
+  });
+
+  describe('committee size changes need the owner', () => {
+    /** Grow to 6: everyone stays, the spare (node 5) joins at slot 5. */
+    const grow = (ownerProof?: string): ReshareReq => {
+      const committee = keys.slice(0, 6);
+      return {
+        ...plan(),
+        committee,
+        slots: [5],
+        meta: { ...plan().meta, committee: committee.join(',') },
+        ...(ownerProof ? { ownerProof } : {}),
+      };
+    };
+    const sign = (w: ConfideWallet, size: number) =>
+      w.signMessage({ account: w.account, message: resizeMessage(ds, 1, size) });
+    const all = [0, 1, 2, 3, 4, 5];
+
+    it('without the owner’s signature: refused', async () => {
+      const n = await nodeAt(1, all);
+      expect(await n.outcome(0, grow())).toMatch(/without the owner’s request/);
+      expect(n.jobs).toHaveLength(0);
+    });
+    it('signed by someone else, or for another size: refused', async () => {
+      const n = await nodeAt(1, all);
+      expect(await n.outcome(0, grow(await sign(f.wallets[1]!, 6)))).toMatch(
+        /not signed by the dataset’s owner/,
+      );
+      expect(await n.outcome(0, grow(await sign(f.wallets[0]!, 7)))).toMatch(
+        /not signed by the dataset’s owner/,
+      );
+      expect(n.jobs).toHaveLength(0);
+    });
+    it('signed by the owner: the old members deal to a committee of 6', async () => {
+      const n = await nodeAt(1, all);
+      expect(await n.outcome(0, grow(await sign(f.wallets[0]!, 6)))).toBe('the worker was reached');
+      expect(n.jobs[0]).toMatchObject({ kind: 'reshare', dealers: [0, 1, 2, 3, 4] });
+    });
+    it('the owner’s request itself is checked before the leader acts on it', async () => {
+      const n = await nodeAt(0, all);
+      const req = {
+        t: 'resize',
+        req: '0123456789abcdef',
+        datasetId: ds,
+        fromVersion: 1,
+        size: 6,
+      } as const;
+      await expect(n.r.wantResize({ ...req, proof: await sign(f.wallets[1]!, 6) })).rejects.toThrow(
+        /not signed by the dataset’s owner/,
+      );
+      await expect(
+        n.r.wantResize({ ...req, size: 4, proof: await sign(f.wallets[0]!, 4) }),
+      ).rejects.toThrow(/cannot hold t = 2/);
+      await expect(
+        n.r.wantResize({ ...req, fromVersion: 3, proof: await sign(f.wallets[0]!, 6) }),
+      ).rejects.toThrow(/at version 1, not 3/);
+    });
   });
 
   it('a second plan for the same version while one runs is ignored, not taken', async () => {

@@ -14,6 +14,7 @@ import { NetworkStatus } from '../shared/NetworkStatus';
 import { useClient, useClientVersion } from '../shared/useClient';
 import { Grants } from './Grants';
 import { Health } from './Health';
+import { Resize } from './Resize';
 import { ManualRegister } from './ManualRegister';
 import { UploadWizard } from './UploadWizard';
 
@@ -209,7 +210,8 @@ function DatasetPanel({
         <div className="row-center">
           <Badge>{Number(event.args.rowCount).toLocaleString()} rows</Badge>
           <Badge>
-            t = {String(event.args.threshold)} of {committee.length}
+            t = {String(info?.threshold ?? event.args.threshold)} of{' '}
+            {info?.committee.length ?? committee.length}
           </Badge>
           {info && info.version > 1 && <Badge tone="info">version {info.version}</Badge>}
         </div>
@@ -219,6 +221,7 @@ function DatasetPanel({
       ) : (
         <p className="small muted">Committee health shows once the network is connected.</p>
       )}
+      {client && info && <Resize client={client} datasetId={datasetId} info={info} />}
       <Grants ctx={ctx} datasetId={datasetId} entries={entries} onDone={onDone} />
     </section>
   );
