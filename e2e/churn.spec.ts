@@ -537,14 +537,14 @@ test('a member whose stored partition was tampered with is caught at the next qu
   await expect.poll(() => partitionsOf(bad), { timeout: 30_000 }).toEqual([]);
 });
 
-test('the owner grows the committee from its dashboard: the wallet signs, the members re-share to 6, and queries still answer right', async ({
+test('the owner grows the committee and raises t from its dashboard: the wallet signs, the members re-share to 7 with t = 3, and queries still answer right', async ({
   browser,
 }) => {
   test.setTimeout(240_000);
   const before = await chainCommittee();
   const version = Number((await chainDataset()).version);
-  const [extra] = await net!.addNodes(browser, 1);
-  nodes.push(extra!);
+  const extra = await net!.addNodes(browser, 2);
+  nodes.push(...extra);
   const hospital = await openWithWallet(browser, `${BASE}/hospital`, {
     rpcUrl: anvil!.rpcUrl,
     chainId: net!.dep.chainId,
@@ -553,11 +553,12 @@ test('the owner grows the committee from its dashboard: the wallet signs, the me
   });
   const box = hospital.page.getByTestId(`dataset-${datasetId}`);
   await expect(box.getByTestId('resize-size')).toBeVisible({ timeout: 60_000 });
-  await box.getByTestId('resize-size').fill('6');
+  await box.getByTestId('resize-size').fill('7');
+  await box.getByTestId('resize-threshold').fill('3');
   await box.getByTestId('resize-submit').click();
   try {
     await expect(box.getByTestId('resize-message')).toContainText(
-      `Re-shared: version ${version + 1}, 6 members.`,
+      `Re-shared: version ${version + 1}, 7 members, t = 3.`,
       { timeout: 120_000 },
     );
   } catch (e) {
@@ -565,10 +566,13 @@ test('the owner grows the committee from its dashboard: the wallet signs, the me
     throw e;
   }
   const after = await chainCommittee();
-  expect(after).toEqual([...before, extra!.id]);
-  await expect
-    .poll(() => partitionsOf(extra!), { timeout: 30_000 })
-    .toEqual([{ datasetId: datasetId.slice(2), version: version + 1, memberIndex: 5 }]);
+  expect(after.slice(0, 5)).toEqual(before);
+  expect([...after.slice(5)].sort()).toEqual(extra.map((e) => e.id).sort());
+  expect(Number((await chainDataset()).threshold)).toBe(3);
+  for (const [i, k] of after.entries())
+    await expect
+      .poll(() => partitionsOf(tabOf(k)), { timeout: 30_000 })
+      .toEqual([{ datasetId: datasetId.slice(2), version: version + 1, memberIndex: i }]);
   const rp = researcher.page;
   const text = 'SELECT COUNT(*) FROM cohort WHERE bmi > 30';
   await rp.getByTestId('query-text').fill(text);
@@ -582,7 +586,7 @@ test('the owner grows the committee from its dashboard: the wallet signs, the me
   expect(await resultRows(rp)).toEqual([
     [patients.filter((p) => p.bmi > 30).length.toLocaleString('en-US')],
   ]);
-  // all 6 members answered
+  // all 7 members answered
   for (const k of after)
     expect(
       (await tabOf(k).page.evaluate(() => window.confideNode!.snapshot().queries))[0],

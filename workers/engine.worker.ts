@@ -236,7 +236,7 @@ async function runJob(
               col.fill(0n);
             }
           }
-          const fresh = await s.reshare(job.dealers, cat, g * L);
+          const fresh = await s.reshare(job.dealers, cat, g * L, job.oldT ?? job.t);
           cat?.fill(0n);
           for (let j = 0; j < g; j++) out.push(fresh.slice(j * L, (j + 1) * L));
           fresh.fill(0n);

@@ -75,8 +75,10 @@ export interface QueryJob extends JobBase {
 export interface ReshareJob extends JobBase {
   kind: 'reshare';
   len: number;
-  /** Party indices (increasing) that hold the current sharing, at least t+1. */
+  /** Party indices (increasing) that hold the current sharing, at least oldT+1. */
   dealers: number[];
+  /** Threshold of the current sharing when the re-share changes it (the job's t is the new one). */
+  oldT?: number;
   /** Number of columns re-shared (every party knows it). */
   width: number;
   /** At a dealer: its stored shares, `width` columns of `len` rows. */

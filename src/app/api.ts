@@ -153,7 +153,7 @@ export interface ConfideClient {
   /** Owner: probe each member of a dataset for its partition root and compare with the chain. */
   health(datasetId: Hex): Promise<CommitteeHealth>;
   /**
-   * Owner: re-share a dataset to a committee of `size` members (same threshold; growth adds the
+   * Owner: re-share a dataset to a committee of `size` members (and threshold; growth adds the
    * closest registered nodes, shrinking drops the highest slots). The wallet signs the request; the
    * members re-share without reconstructing anything and record the new committee on chain.
    * Resolves with the dataset as the chain then records it.
@@ -162,6 +162,8 @@ export interface ConfideClient {
     datasetId: Hex,
     size: number,
     onProgress?: (message: string) => void,
+    /** A new threshold (1 ≤ t, 2t < size); the current one when omitted. */
+    threshold?: number,
   ): Promise<DatasetInfo>;
   /**
    * Owner: the texts of queries run on a dataset (the wallet signs one request), from its committee

@@ -672,20 +672,22 @@ class Client implements ConfideClient {
     datasetId: Hex,
     size: number,
     onProgress: (message: string) => void = () => undefined,
+    threshold?: number,
   ): Promise<DatasetInfo> {
     const d = await this.dataset(datasetId);
-    if (!Number.isInteger(size) || !(2 * d.threshold < size) || size > 16)
+    const t = threshold ?? d.threshold;
+    if (!Number.isInteger(size) || !Number.isInteger(t) || t < 1 || !(2 * t < size) || size > 16)
       throw new AppError(
         'RESHARE_FAILED',
-        `a committee of ${size} cannot hold threshold ${d.threshold}: it needs 2t < c ≤ 16`,
-        `Choose between ${2 * d.threshold + 1} and 16 members.`,
+        `a committee of ${size} cannot hold threshold ${t}: it needs 1 ≤ t and 2t < c ≤ 16`,
+        `Choose t ≥ 1 and between ${2 * t + 1} and 16 members.`,
       );
-    if (size === d.committee.length) return d;
+    if (size === d.committee.length && t === d.threshold) return d;
     onProgress('waiting for your wallet to sign the request');
     const wallet = await this.o.chain.wallet();
     const proof = await wallet.signMessage({
       account: wallet.account,
-      message: resizeMessage(hex0(datasetId), d.version, size),
+      message: resizeMessage(hex0(datasetId), d.version, size, t),
     });
     await this.refreshRegistry();
     const problems: string[] = [];
@@ -701,6 +703,7 @@ class Client implements ConfideClient {
           datasetId: hex0(datasetId),
           fromVersion: d.version,
           size,
+          threshold: t,
           proof,
         },
         undefined,
@@ -718,7 +721,9 @@ class Client implements ConfideClient {
         `no committee member took the request: ${problems[0] ?? 'none online'}`,
         'Check that the committee is online, then try again.',
       );
-    onProgress(`${told} of ${d.committee.length} members are re-sharing to a committee of ${size}`);
+    onProgress(
+      `${told} of ${d.committee.length} members are re-sharing to a committee of ${size} with t = ${t}`,
+    );
     const next = await this.waitForReshare(datasetId, d.version, 180_000);
     if (!next)
       throw new AppError(

@@ -114,7 +114,8 @@ export interface ReshareReq {
   fromVersion: number;
   /** Node keys (hex) of the new committee in member order. */
   committee: string[];
-  /** Member slots whose holder left and that new nodes take over. */
+  /** Member slots new nodes take over (whose holder left, or added by growth); none for a
+   * threshold change or refresh that keeps every member. */
   slots: number[];
   /** Public metadata of the partition (name, schema JSON, threshold), stored by new members. */
   meta: Record<string, string | number>;
@@ -125,8 +126,13 @@ export interface ReshareReq {
   ownerProof?: string;
 }
 /** What a dataset's owner signs (EIP-191) to have its committee re-shared to `size` members. */
-export function resizeMessage(datasetId: string, fromVersion: number, size: number): string {
-  return `Confide: re-share dataset 0x${datasetId} from version ${fromVersion} to a committee of ${size}`;
+export function resizeMessage(
+  datasetId: string,
+  fromVersion: number,
+  size: number,
+  threshold: number,
+): string {
+  return `Confide: re-share dataset 0x${datasetId} from version ${fromVersion} to a committee of ${size} with threshold ${threshold}`;
 }
 export interface Resize {
   t: 'resize';
@@ -134,6 +140,7 @@ export interface Resize {
   datasetId: string;
   fromVersion: number;
   size: number;
+  threshold: number;
   proof: string;
 }
 export interface ResizeAck {
@@ -381,7 +388,7 @@ function checkHeader(raw: unknown): ServiceHeader {
         return k as string;
       });
       const sl = h.slots;
-      if (!Array.isArray(sl) || sl.length < 1 || sl.length > committee.length) bad('slots');
+      if (!Array.isArray(sl) || sl.length > committee.length) bad('slots');
       const slots = (sl as unknown[]).map((x) => {
         if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x >= committee.length)
           bad('slots');
@@ -417,6 +424,7 @@ function checkHeader(raw: unknown): ServiceHeader {
         datasetId: str('datasetId', HEX64),
         fromVersion: int('fromVersion', 0xfffffffe),
         size: int('size', 64),
+        threshold: int('threshold', 31),
         proof: str('proof', /^0x[0-9a-f]{130}$/),
       };
     case 'reshare-root':

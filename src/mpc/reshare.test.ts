@@ -160,3 +160,62 @@ describe('a cheating dealer', () => {
       expect(String((r as { error: unknown }).error)).toMatch(/increasing/);
   });
 });
+
+describe('changing the threshold (the session runs at the new t; the old sharing has degree oldT)', () => {
+  const cases: [string, number, number, number, number[]][] = [
+    // [label, old t, new n, new t, dealers (old members that stay, at their old x)]
+    ['5 members t=2 → 5 members t=1', 2, 5, 1, [0, 1, 2, 3, 4]],
+    ['3 members t=1 → 7 members t=3', 1, 7, 3, [0, 1, 2]],
+    ['5 members t=2 → 7 members t=3, member 2 gone', 2, 7, 3, [0, 1, 3, 4]],
+  ];
+  it.each(cases)(
+    '%s: the new sharing has the new degree and the same secrets',
+    async (_, oldT, n, t, dealers) => {
+      const len = 65;
+      const seed = 77 + n * 10 + t;
+      const secrets = secretsOf(len, seed);
+      const oldN = Math.max(...dealers) + 1;
+      const old = shareDeg(F, secrets, Math.max(oldN, 2 * oldT + 1), oldT, seededRng(seed + 1));
+      const { results } = await runParties(n, { t, rngSeed: seed }, async (s, p) => {
+        const v = await s.reshare(
+          dealers,
+          dealers.includes(p.self) ? old[p.self] : undefined,
+          len,
+          oldT,
+        );
+        await s.verify();
+        return v;
+      });
+      const fresh = results.map((r, i) => {
+        if (!r.ok) throw new Error(`party ${i} failed (seed ${seed}): ${String(r.error)}`);
+        return r.value;
+      });
+      // any t+1 new shares give the secrets; the (t+2)-th is predicted by t+1 (degree exactly ≤ t)
+      const first = Array.from({ length: t + 1 }, (_, i) => i);
+      const last = Array.from({ length: t + 1 }, (_, i) => n - 1 - i).sort((a, b) => a - b);
+      expect(reconstruct(fresh, first)).toEqual(secrets);
+      expect(reconstruct(fresh, last)).toEqual(secrets);
+      expect(
+        F.linComb(
+          first.map((p) => fresh[p]!),
+          lagrangeCoefficients(first, BigInt(n)),
+        ),
+      ).toEqual(fresh[n - 1]);
+    },
+  );
+
+  it('a dealer that re-shares something other than its stored share is still caught', async () => {
+    const len = 17;
+    const secrets = secretsOf(len, 91);
+    const old = shareDeg(F, secrets, 5, 2, seededRng(92));
+    old[3]![4] = (old[3]![4]! + 1n) % P;
+    const dealers = [0, 1, 2, 3, 4];
+    const { results } = await runParties(5, { t: 1, rngSeed: 93 }, (s, p) =>
+      s.reshare(dealers, old[p.self], len, 2),
+    );
+    for (const r of results) {
+      expect(r.ok).toBe(false);
+      expect((r as { error: MpcError }).error.suspects).toEqual([3]);
+    }
+  });
+});

@@ -251,9 +251,20 @@ export class Session {
    * Staying dealers' old shares are useless with the new ones (proactive refresh). The mask comes
    * from preprocessing whose degree check is deferred: call `verify()` before keeping the result.
    */
-  async reshare(dealers: readonly number[], values: Vec | undefined, len: number): Promise<Vec> {
+  async reshare(
+    dealers: readonly number[],
+    values: Vec | undefined,
+    len: number,
+    /** Degree of the old sharing when it differs from this session's t (changing the threshold). */
+    oldT: number = this.t,
+  ): Promise<Vec> {
     const pa = this.party;
     const ds = [...dealers];
+    if (!Number.isInteger(oldT) || oldT < 1 || oldT >= this.n)
+      throw new MpcError(
+        'ERR_PARAM',
+        `reshare: old threshold must be 1..${this.n - 1}, got ${oldT}`,
+      );
     if (
       new Set(ds).size !== ds.length ||
       ds.some((d) => !Number.isInteger(d) || d < 0 || d >= this.n) ||
@@ -263,10 +274,10 @@ export class Session {
         'ERR_PARAM',
         `reshare: dealers must be increasing party indices in 0..${this.n - 1}, got ${ds.join(',')}`,
       );
-    if (ds.length < this.t + 1)
+    if (ds.length < oldT + 1)
       throw new MpcError(
         'ERR_PARAM',
-        `reshare: ${ds.length} dealers, need t+1 = ${this.t + 1} holders of the old sharing`,
+        `reshare: ${ds.length} dealers, need t+1 = ${oldT + 1} holders of the old sharing`,
       );
     const dealing = ds.includes(pa.self);
     if (dealing) {
@@ -279,7 +290,28 @@ export class Session {
       if (bad >= 0)
         throw new MpcError('ERR_FIELD_RANGE', `reshare: share ${bad} is not a field element`);
     }
-    const mask = await this.randomRaw(1);
+    // The mask R must be a random sharing of the *old* degree at the dealers' x, so that it hides
+    // every coefficient of the combined old polynomial in the consistency check below. With the
+    // same threshold it comes from preprocessing; with a new one the dealers make it among
+    // themselves (each deals a random degree-oldT polynomial to the others; R is their sum, uniform
+    // if one dealer is honest; an inconsistent contribution only makes the check abort).
+    let mask: Vec;
+    if (oldT === this.t) mask = await this.randomRaw(1);
+    else {
+      const opR = pa.nextOp();
+      if (dealing) {
+        const g = shareDeg(this.F, this.F.random(1, pa.rng), this.n, oldT, pa.rng);
+        for (const d of ds) pa.send(d, opR, [g[d]!]);
+      }
+      mask = new BigUint64Array(1);
+      if (dealing) {
+        const parts = await pa.recv(opR, ds, 1);
+        mask = this.F.linComb(
+          ds.map((d) => parts.get(d)!),
+          ds.map(() => 1n),
+        );
+      }
+    }
     const op = pa.nextOp();
     if (dealing) {
       const withMask = concat([values!, mask]);
@@ -301,19 +333,19 @@ export class Session {
         ),
       );
     }
-    if (ds.length >= this.t + 2) {
+    if (ds.length >= oldT + 2) {
       const cols = ds.map((_, i) => opened.values.subarray(i, i + 1));
-      if (findInconsistent(this.F, cols, ds, this.t).length) {
+      if (findInconsistent(this.F, cols, ds, oldT).length) {
         let suspects: number[] = [];
         try {
-          suspects = robustReconstruct(this.F, cols, ds, this.t).faulty;
+          suspects = robustReconstruct(this.F, cols, ds, oldT).faulty;
         } catch {
           suspects = [];
         }
         throw pa.abort(
           new MpcError(
             'ERR_CHEATING',
-            `reshare: the dealers' shares are not of one degree-${this.t} sharing (a dealer re-shared something other than its stored share${suspects.length ? `: party ${suspects.join(', ')}` : ''})`,
+            `reshare: the dealers' shares are not of one degree-${oldT} sharing (a dealer re-shared something other than its stored share${suspects.length ? `: party ${suspects.join(', ')}` : ''})`,
             { suspects },
           ),
         );

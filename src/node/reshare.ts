@@ -127,6 +127,15 @@ function committeeOf(m: PartitionManifest): string[] {
     .filter(Boolean);
 }
 
+/** A committee of `size` must hold threshold `t` with an honest majority: 1 ≤ t, 2t < c ≤ 16. */
+function checkShape(size: number, t: number) {
+  if (!Number.isInteger(t) || t < 1 || !(2 * t < size) || size > MAX_COMMITTEE)
+    throw new ReshareError(
+      'RESHARE_BAD_PLAN',
+      `a committee of ${size} cannot hold t = ${t} (need 1 ≤ t and 2t < c ≤ ${MAX_COMMITTEE})`,
+    );
+}
+
 export class ReshareError extends Error {
   constructor(
     readonly code: string,
@@ -152,7 +161,7 @@ export class Resharer {
   /** The owner's requests to re-share a dataset version to another committee size. */
   private readonly resizes = new Map<
     string,
-    { fromVersion: number; size: number; proof: string }
+    { fromVersion: number; size: number; threshold: number; proof: string }
   >();
   /** After a failed attempt, a dataset is not led again before this time (ms since epoch). */
   private readonly retryAt = new Map<string, number>();
@@ -206,15 +215,16 @@ export class Resharer {
         'RESHARE_STALE',
         `the dataset is at version ${d.version}, not ${h.fromVersion}`,
       );
-    await this.checkOwner(d.owner, h.datasetId, h.fromVersion, h.size, h.proof);
-    if (!(2 * d.threshold < h.size) || h.size > MAX_COMMITTEE)
-      throw new ReshareError(
-        'RESHARE_BAD_PLAN',
-        `a committee of ${h.size} cannot hold t = ${d.threshold} (need 2t < c ≤ ${MAX_COMMITTEE})`,
-      );
-    this.resizes.set(h.datasetId, { fromVersion: h.fromVersion, size: h.size, proof: h.proof });
+    await this.checkOwner(d.owner, h.datasetId, h.fromVersion, h.size, h.threshold, h.proof);
+    checkShape(h.size, h.threshold);
+    this.resizes.set(h.datasetId, {
+      fromVersion: h.fromVersion,
+      size: h.size,
+      threshold: h.threshold,
+      proof: h.proof,
+    });
     this.host.log(
-      `dataset ${h.datasetId.slice(0, 12)}…: the owner asked for a committee of ${h.size}`,
+      `dataset ${h.datasetId.slice(0, 12)}…: the owner asked for a committee of ${h.size} with t = ${h.threshold}`,
     );
     this.retryAt.delete(h.datasetId);
     void this.sweep();
@@ -225,12 +235,13 @@ export class Resharer {
     datasetId: string,
     fromVersion: number,
     size: number,
+    threshold: number,
     proof: string,
   ) {
     let signer = '';
     try {
       signer = await recoverMessageAddress({
-        message: resizeMessage(datasetId, fromVersion, size),
+        message: resizeMessage(datasetId, fromVersion, size, threshold),
         signature: proof as Hex,
       });
     } catch {
@@ -295,7 +306,10 @@ export class Resharer {
         const committee = committeeOf(m);
         const goneSlots = committee.flatMap((k, i) => (this.gone(k, now, id) ? [i] : []));
         const want = this.resizes.get(id);
-        const resize = want && want.fromVersion === m.version && want.size !== committee.length;
+        const resize =
+          want &&
+          want.fromVersion === m.version &&
+          (want.size !== committee.length || want.threshold !== Number(m.meta[META_THRESHOLD]));
         if (want && !resize) this.resizes.delete(id);
         if (!goneSlots.length && !resize) continue;
         const staying = committee.flatMap((_, i) => (goneSlots.includes(i) ? [] : [i]));
@@ -349,7 +363,7 @@ export class Resharer {
     m: PartitionManifest,
     committee: string[],
     goneSlots: number[],
-    resize?: { size: number; proof: string },
+    resize?: { size: number; threshold: number; proof: string },
   ) {
     const t = Number(m.meta[META_THRESHOLD]);
     const registry = await nodeRegistry(this.chain.pub, this.chain.address);
@@ -396,7 +410,11 @@ export class Resharer {
       committee: next,
       slots,
       ...(resize ? { ownerProof: resize.proof } : {}),
-      meta: { ...m.meta, [META_COMMITTEE]: next.join(',') },
+      meta: {
+        ...m.meta,
+        [META_COMMITTEE]: next.join(','),
+        ...(resize ? { [META_THRESHOLD]: resize.threshold } : {}),
+      },
       columns: m.columns.map((c) => c.name),
       rows: m.columns[0]?.rows ?? 0,
     };
@@ -526,20 +544,17 @@ export class Resharer {
     const newAddrs = plan.committee.map((k) => keyAddress(`0x${k}`).toLowerCase());
     if (new Set(newAddrs).size !== newAddrs.length)
       throw new ReshareError('RESHARE_BAD_PLAN', 'the plan repeats a node');
-    if (cur.committee.length !== plan.committee.length) {
-      // Only the dataset's owner changes the committee size.
+    const newT = Number(plan.meta[META_THRESHOLD]);
+    if (cur.committee.length !== plan.committee.length || newT !== d.threshold) {
+      // Only the dataset's owner changes the committee size or the threshold.
       const size = plan.committee.length;
       if (!plan.ownerProof)
         throw new ReshareError(
           'RESHARE_BAD_PLAN',
-          'the plan changes the committee size without the owner’s request',
+          'the plan changes the committee size or threshold without the owner’s request',
         );
-      await this.checkOwner(d.owner, plan.datasetId, plan.fromVersion, size, plan.ownerProof);
-      if (!(2 * d.threshold < size) || size > MAX_COMMITTEE)
-        throw new ReshareError(
-          'RESHARE_BAD_PLAN',
-          `a committee of ${size} cannot hold t = ${d.threshold} (need 2t < c ≤ ${MAX_COMMITTEE})`,
-        );
+      await this.checkOwner(d.owner, plan.datasetId, plan.fromVersion, size, newT, plan.ownerProof);
+      checkShape(size, newT);
     }
     const slots = new Set(plan.slots);
     for (let i = 0; i < newAddrs.length; i++) {
@@ -605,16 +620,17 @@ export class Resharer {
     } else {
       // A new member takes the public metadata from the plan: its schema must be the chain's.
       parsePublishedSchema(String(plan.meta[META_SCHEMA] ?? ''), d.schemaHash);
-      if (Number(plan.meta[META_THRESHOLD]) !== t)
-        throw new ReshareError('RESHARE_BAD_PLAN', 'the plan states another threshold');
     }
     if (String(plan.meta[META_COMMITTEE]) !== plan.committee.join(','))
       throw new ReshareError('RESHARE_BAD_PLAN', 'the plan metadata names another committee');
-    return { self, t, dealers, staying, manifest, current: cur, newAddrs };
+    return { self, t, newT, dealers, staying, manifest, current: cur, newAddrs };
   }
 
   private async run(plan: ReshareReq, from: string, a: Active) {
-    const { self, t, dealers, staying, manifest, current, newAddrs } = await this.check(plan, from);
+    const { self, t, newT, dealers, staying, manifest, current, newAddrs } = await this.check(
+      plan,
+      from,
+    );
     const short = `${plan.datasetId.slice(0, 12)}… v${plan.fromVersion}`;
     this.record({
       datasetId: plan.datasetId,
@@ -632,7 +648,8 @@ export class Resharer {
       plan.committee,
       {
         kind: 'reshare',
-        t,
+        t: newT,
+        ...(newT !== t ? { oldT: t } : {}),
         len: plan.rows,
         dealers,
         width: plan.columns.length,
@@ -691,7 +708,7 @@ export class Resharer {
       const digest = await reshareDigest(this.chain.pub, this.chain.address, {
         datasetId: `0x${plan.datasetId}`,
         fromVersion: plan.fromVersion,
-        threshold: t,
+        threshold: newT,
         committee: committeeAddrs,
         roots,
       });
@@ -717,7 +734,7 @@ export class Resharer {
         .slice(0, t + 1);
       await reshareByMembers(this.host.wallet(), this.chain.pub, this.chain.address, {
         datasetId: `0x${plan.datasetId}`,
-        threshold: t,
+        threshold: newT,
         committee: committeeAddrs,
         roots,
         current,

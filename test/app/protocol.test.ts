@@ -69,6 +69,7 @@ const textsReply = {
 describe('service protocol: re-sharing, leave and query-text messages', () => {
   it.each([
     plan,
+    { ...plan, slots: [] },
     root,
     sig,
     { t: 'leave', req: REQ },
@@ -93,7 +94,7 @@ describe('service protocol: re-sharing, leave and query-text messages', () => {
       /field committee/,
     ],
     ['committee not an array', { ...plan, committee: 'a,b,c' }, /field committee/],
-    ['no slots', { ...plan, slots: [] }, /field slots/],
+    ['slots not an array', { ...plan, slots: 2 }, /field slots/],
     ['slot out of range', { ...plan, slots: [5] }, /field slots/],
     ['slot not an integer', { ...plan, slots: [1.5] }, /field slots/],
     ['more slots than members', { ...plan, slots: [0, 1, 2, 3, 4, 0] }, /field slots/],

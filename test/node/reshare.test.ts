@@ -251,8 +251,8 @@ describe('re-share plans checked against the chain before any dealing', () => {
         ...(ownerProof ? { ownerProof } : {}),
       };
     };
-    const sign = (w: ConfideWallet, size: number) =>
-      w.signMessage({ account: w.account, message: resizeMessage(ds, 1, size) });
+    const sign = (w: ConfideWallet, size: number, t = 2) =>
+      w.signMessage({ account: w.account, message: resizeMessage(ds, 1, size, t) });
     const all = [0, 1, 2, 3, 4, 5];
 
     it('without the owner’s signature: refused', async () => {
@@ -275,6 +275,24 @@ describe('re-share plans checked against the chain before any dealing', () => {
       expect(await n.outcome(0, grow(await sign(f.wallets[0]!, 6)))).toBe('the worker was reached');
       expect(n.jobs[0]).toMatchObject({ kind: 'reshare', dealers: [0, 1, 2, 3, 4] });
     });
+    it('a threshold change is the owner’s too, and the job deals at the new t from the old one', async () => {
+      // same committee (slot 2 replaced), t 2 → 1
+      const lower = (ownerProof?: string): ReshareReq => ({
+        ...plan(),
+        meta: { ...plan().meta, threshold: 1 },
+        ...(ownerProof ? { ownerProof } : {}),
+      });
+      const n = await nodeAt(1, everyoneButSlot2);
+      expect(await n.outcome(0, lower())).toMatch(/size or threshold without the owner’s request/);
+      expect(await n.outcome(0, lower(await sign(f.wallets[0]!, 5, 2)))).toMatch(
+        /not signed by the dataset’s owner/,
+      );
+      expect(n.jobs).toHaveLength(0);
+      expect(await n.outcome(0, lower(await sign(f.wallets[0]!, 5, 1)))).toBe(
+        'the worker was reached',
+      );
+      expect(n.jobs[0]).toMatchObject({ kind: 'reshare', t: 1, oldT: 2, dealers: [0, 1, 3, 4] });
+    });
     it('the owner’s request itself is checked before the leader acts on it', async () => {
       const n = await nodeAt(0, all);
       const req = {
@@ -283,6 +301,7 @@ describe('re-share plans checked against the chain before any dealing', () => {
         datasetId: ds,
         fromVersion: 1,
         size: 6,
+        threshold: 2,
       } as const;
       await expect(n.r.wantResize({ ...req, proof: await sign(f.wallets[1]!, 6) })).rejects.toThrow(
         /not signed by the dataset’s owner/,

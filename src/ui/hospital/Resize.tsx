@@ -1,7 +1,7 @@
 /**
- * The owner changes a dataset's committee size: the wallet signs the request, the members
- * re-share (growth adds the closest registered nodes, shrinking drops the highest slots) without
- * reconstructing anything, and the chain records the new committee.
+ * The owner changes a dataset's committee size or threshold: the wallet signs the request, the
+ * members re-share (growth adds the closest registered nodes, shrinking drops the highest slots)
+ * without reconstructing anything, and the chain records the new committee.
  */
 import { useState } from 'react';
 import type { Hex } from 'viem';
@@ -18,23 +18,33 @@ export function Resize({
   info: DatasetInfo;
 }) {
   const [size, setSize] = useState(String(info.committee.length));
+  const [threshold, setThreshold] = useState(String(info.threshold));
   const [busy, setBusy] = useState(false);
   const [msg, setMsg] = useState<{ ok: boolean; text: string }>();
-  const min = 2 * info.threshold + 1;
+  const t = Number(threshold);
+  const min = 2 * (Number.isInteger(t) && t >= 1 ? t : info.threshold) + 1;
+  const unchanged = Number(size) === info.committee.length && t === info.threshold;
   async function run() {
     const n = Number(size);
+    if (!Number.isInteger(t) || t < 1)
+      return setMsg({ ok: false, text: 'The threshold must be a whole number of at least 1.' });
     if (!Number.isInteger(n) || n < min || n > 16)
       return setMsg({
         ok: false,
-        text: `With t = ${info.threshold}, a committee needs between ${min} and 16 members.`,
+        text: `With t = ${t}, a committee needs between ${min} and 16 members.`,
       });
     setBusy(true);
     setMsg(undefined);
     try {
-      const next = await client.resizeCommittee(datasetId, n, (text) => setMsg({ ok: true, text }));
+      const next = await client.resizeCommittee(
+        datasetId,
+        n,
+        (text) => setMsg({ ok: true, text }),
+        t,
+      );
       setMsg({
         ok: true,
-        text: `Re-shared: version ${next.version}, ${next.committee.length} members.`,
+        text: `Re-shared: version ${next.version}, ${next.committee.length} members, t = ${next.threshold}.`,
       });
     } catch (e) {
       setMsg({ ok: false, text: explainText(e) });
@@ -47,7 +57,7 @@ export function Resize({
       <div className="row">
         <Field
           label="Committee size"
-          hint={`Members holding shares (t = ${info.threshold} stays; ${min}–16).`}
+          hint={`Members holding shares (${min}–16 for this threshold).`}
         >
           <input
             className="input"
@@ -57,14 +67,26 @@ export function Resize({
             data-testid="resize-size"
           />
         </Field>
+        <Field
+          label="Threshold t"
+          hint="Any t+1 members can compute; t of them learn nothing. Lowering it weakens privacy."
+        >
+          <input
+            className="input"
+            inputMode="numeric"
+            value={threshold}
+            onChange={(e) => setThreshold(e.target.value)}
+            data-testid="resize-threshold"
+          />
+        </Field>
         <Button
           busy={busy}
           busyLabel="Re-sharing…"
-          disabled={Number(size) === info.committee.length}
+          disabled={unchanged}
           onClick={() => void run()}
           data-testid="resize-submit"
         >
-          Re-share to this size
+          Re-share
         </Button>
       </div>
       {msg && (
