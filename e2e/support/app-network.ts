@@ -4,8 +4,10 @@
  * (separate browser contexts) that register on chain with a deposit signed by their own node keys.
  * Also the helpers those specs share to read what the views and the node consoles show.
  */
-import { expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
-import { createTestClient, http, parseEther } from 'viem';
+import { chromium, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { CHROMIUM_ARGS } from '../../playwright.config';
+import { createPublicClient, createTestClient, http, parseEther } from 'viem';
+import { confideAbi } from '../../src/chain/confide';
 import { ANVIL_DEV_KEY, startAnvil, type AnvilHandle } from '../../scripts/anvil';
 import { deployAll } from '../../scripts/deploy';
 import { keyAddress } from '../../src/chain/keys';
@@ -22,6 +24,11 @@ export interface AppNetwork {
   nodes: NodeTab[];
   /** Opens `n` more node tabs, funds their keys and registers them on chain. */
   addNodes(browser: Browser, n: number): Promise<NodeTab[]>;
+  /**
+   * Opens a node in its own Chromium with a fixed profile directory (IndexedDB survives closing
+   * it), as `npm start` runs nodes; registers it on chain unless it is already registered.
+   */
+  openPersistentNode(dir: string, name: string): Promise<NodeTab>;
   stop(contexts: readonly BrowserContext[]): Promise<void>;
 }
 
@@ -65,6 +72,43 @@ export async function startAppNetwork(
       entries: o.entries,
     });
     const testClient = createTestClient({ mode: 'anvil', transport: http(anvil.rpcUrl) });
+    const register = async (added: readonly NodeTab[]) => {
+      // Each node registers on chain with its deposit, signing with its own node key in its tab.
+      for (const t of added) {
+        await testClient.setBalance({ address: keyAddress(`0x${t.id}`), value: parseEther('100') });
+        await t.page.evaluate(
+          (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
+          dep.params.minDeposit.toString(),
+        );
+      }
+    };
+    const openPersistentNode = async (dir: string, name: string): Promise<NodeTab> => {
+      const ctx = await chromium.launchPersistentContext(dir, {
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: CHROMIUM_ARGS,
+        headless: true,
+      });
+      const page = ctx.pages()[0] ?? (await ctx.newPage());
+      page.on('pageerror', (e) => console.error(`[${name}] ${e.message}`));
+      await page.goto(
+        `http://127.0.0.1:${o.vitePort}/node?signaling=ws://127.0.0.1:${o.signalingPort}&room=${o.room}&name=${name}${o.nodeQuery ?? ''}`,
+      );
+      const id = (await page.getByTestId('node-id').textContent({ timeout: 60_000 }))!;
+      const tab = { ctx, page, id };
+      nodes.push(tab);
+      const n = await anvilNode(id);
+      if (n === 0) await register([tab]);
+      return tab;
+    };
+    const anvilNode = async (id: string) =>
+      (
+        await createPublicClient({ transport: http(anvil.rpcUrl) }).readContract({
+          address: dep.confide,
+          abi: confideAbi,
+          functionName: 'getNode',
+          args: [keyAddress(`0x${id}`)],
+        })
+      ).status;
     const addNodes = async (b: Browser, n: number) => {
       const added = await openNodeTabs(
         b,
@@ -79,14 +123,7 @@ export async function startAppNetwork(
         nodes.filter((t) => !t.page.isClosed()),
         60_000,
       );
-      // Each node registers on chain with its deposit, signing with its own node key in its tab.
-      for (const t of added) {
-        await testClient.setBalance({ address: keyAddress(`0x${t.id}`), value: parseEther('100') });
-        await t.page.evaluate(
-          (deposit) => window.confideNode!.service.register(BigInt(deposit)).then(() => undefined),
-          dep.params.minDeposit.toString(),
-        );
-      }
+      await register(added);
       return added;
     };
     await addNodes(browser, o.nodes);
@@ -99,6 +136,7 @@ export async function startAppNetwork(
       room: o.room,
       nodes,
       addNodes,
+      openPersistentNode,
       stop,
     };
   } catch (e) {
