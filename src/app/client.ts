@@ -692,9 +692,7 @@ class Client implements ConfideClient {
     await this.refreshRegistry();
     const problems: string[] = [];
     let told = 0;
-    for (const nodeId of d.committee) {
-      const key = this.registry.get(nodeId.toLowerCase())?.key;
-      if (!key || !this.mesh.isUp(key)) continue;
+    for (const key of this.onlineMemberKeys(d)) {
       const m = await this.request(
         key,
         {
@@ -750,14 +748,12 @@ class Client implements ConfideClient {
       message: queryTextsMessage(hex0(datasetId), this.key),
     });
     await this.refreshRegistry();
-    // Every member the dataset ever had may know some texts: current members first.
+    // Members of the current committee that ran a query keep its text; ask until all are known.
     const d = await this.dataset(datasetId);
     const ids = [...want.keys()].slice(-MAX_TEXTS_PER_REQUEST);
     const problems: string[] = [];
-    for (const nodeId of d.committee) {
+    for (const key of this.onlineMemberKeys(d)) {
       if (ids.every((id) => out.has(id))) break;
-      const key = this.registry.get(nodeId.toLowerCase())?.key;
-      if (!key || !this.mesh.isUp(key)) continue;
       const m = await this.request(
         key,
         {
@@ -790,6 +786,14 @@ class Client implements ConfideClient {
     if (out.size === 0 && problems.length)
       throw new AppError('SCHEMA_UNAVAILABLE', `no member returned query texts: ${problems[0]}`);
     return out;
+  }
+
+  /** Node keys of a committee's members that are on this tab's mesh now, in member order. */
+  private onlineMemberKeys(d: DatasetInfo): string[] {
+    return d.committee.flatMap((nodeId) => {
+      const key = this.registry.get(nodeId.toLowerCase())?.key;
+      return key && this.mesh.isUp(key) ? [key] : [];
+    });
   }
 
   /** Sends a paid query to every member of a committee and collects sealed answers. */

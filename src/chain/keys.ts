@@ -4,7 +4,14 @@
  * (no EIP-191 prefix) as 65-byte r‖s‖v signatures with v ∈ {27, 28}, low-s, so `ecrecover` works.
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex, hexToBytes, keccak256, type Address, type Hex } from 'viem';
+import {
+  bytesToHex,
+  hexToBytes,
+  keccak256,
+  recoverMessageAddress,
+  type Address,
+  type Hex,
+} from 'viem';
 import { publicKeyToAddress } from 'viem/accounts';
 import { ChainError } from './errors';
 
@@ -54,4 +61,21 @@ export function signDigest(secretKey: Uint8Array, digest: Hex): Hex {
 /** keccak256 of bytes, as used for payload hashes, share hashes and query hashes. */
 export function hashBytes(data: Uint8Array | Hex): Hex {
   return keccak256(data);
+}
+
+/**
+ * Whether `signature` is `signer`'s wallet signature (EIP-191 personal message) of `message`, as
+ * an owner's request to its dataset's nodes carries. A malformed signature is simply not it.
+ */
+export async function isSignedBy(
+  message: string,
+  signature: string,
+  signer: Address,
+): Promise<boolean> {
+  try {
+    const who = await recoverMessageAddress({ message, signature: signature as Hex });
+    return who.toLowerCase() === signer.toLowerCase();
+  } catch {
+    return false;
+  }
 }

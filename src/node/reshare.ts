@@ -20,7 +20,8 @@
  *
  * Nothing here reads or logs data: plans, roots and signatures are public.
  */
-import { recoverMessageAddress, type Address, type Hex } from 'viem';
+import { hexToBytes } from '@noble/hashes/utils.js';
+import type { Address, Hex } from 'viem';
 import {
   confideAbi,
   membersAt,
@@ -31,7 +32,7 @@ import {
   reshareDigest,
   type ConfideWallet,
 } from '../chain/confide';
-import { keyAddress, signDigest } from '../chain/keys';
+import { isSignedBy, keyAddress, signDigest } from '../chain/keys';
 import { parsePublishedSchema } from '../app/schema';
 import {
   newRequestId,
@@ -59,6 +60,7 @@ import {
 import type { JobInput } from './runtime';
 import type { JobResult } from '../../workers/jobs';
 import type { ServiceChain } from './service';
+import { committeeOf, META } from './meta';
 
 /** How long a member may be off the mesh before its committees re-share (default). */
 export const DEFAULT_RESHARE_GRACE_MS = 20_000;
@@ -70,11 +72,6 @@ const MAX_COMMITTEE = 16;
 const RETRY_MS = 15_000;
 /** At most this many re-shares in progress (each holds a new partition in memory until committed). */
 const MAX_ACTIVE = 8;
-
-/** Metadata keys stored with a partition (see service.ts META). */
-const META_COMMITTEE = 'committee';
-const META_THRESHOLD = 'threshold';
-const META_SCHEMA = 'schema';
 
 export interface ReshareHost {
   /** This node's key (hex). */
@@ -109,22 +106,8 @@ interface Active {
   ignored?: string;
 }
 
-function hex0(h: string) {
-  return h.replace(/^0x/, '').toLowerCase();
-}
-function hexBytes(h: string): Uint8Array {
-  const s = hex0(h);
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
-}
 function errorText(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).slice(0, 400);
-}
-function committeeOf(m: PartitionManifest): string[] {
-  return String(m.meta[META_COMMITTEE] ?? '')
-    .split(',')
-    .filter(Boolean);
 }
 
 /** A committee of `size` must hold threshold `t` with an honest majority: 1 ≤ t, 2t < c ≤ 16. */
@@ -231,23 +214,14 @@ export class Resharer {
   }
 
   private async checkOwner(
-    owner: string,
+    owner: Address,
     datasetId: string,
     fromVersion: number,
     size: number,
     threshold: number,
     proof: string,
   ) {
-    let signer = '';
-    try {
-      signer = await recoverMessageAddress({
-        message: resizeMessage(datasetId, fromVersion, size, threshold),
-        signature: proof as Hex,
-      });
-    } catch {
-      signer = '';
-    }
-    if (signer.toLowerCase() !== owner.toLowerCase())
+    if (!(await isSignedBy(resizeMessage(datasetId, fromVersion, size, threshold), proof, owner)))
       throw new ReshareError(
         'RESHARE_BAD_PLAN',
         'the committee size change is not signed by the dataset’s owner',
@@ -309,7 +283,7 @@ export class Resharer {
         const resize =
           want &&
           want.fromVersion === m.version &&
-          (want.size !== committee.length || want.threshold !== Number(m.meta[META_THRESHOLD]));
+          (want.size !== committee.length || want.threshold !== Number(m.meta[META.threshold]));
         if (want && !resize) this.resizes.delete(id);
         if (!goneSlots.length && !resize) continue;
         const staying = committee.flatMap((_, i) => (goneSlots.includes(i) ? [] : [i]));
@@ -365,7 +339,7 @@ export class Resharer {
     goneSlots: number[],
     resize?: { size: number; threshold: number; proof: string },
   ) {
-    const t = Number(m.meta[META_THRESHOLD]);
+    const t = Number(m.meta[META.threshold]);
     const registry = await nodeRegistry(this.chain.pub, this.chain.address);
     const directory: DirectoryEntry[] = [];
     const keyOfId = new Map<string, string>();
@@ -373,9 +347,9 @@ export class Resharer {
       if (!n.active) continue;
       const online =
         n.key === this.host.id || (this.host.isUp(n.key) && !this.isLeaving(n.key, m.datasetId));
-      const id = nodeIdFromPublicKey(hexBytes(n.key));
+      const id = nodeIdFromPublicKey(hexToBytes(n.key));
       keyOfId.set(id, n.key);
-      directory.push({ id, publicKey: hexBytes(n.key), registered: true, online });
+      directory.push({ id, publicKey: hexToBytes(n.key), registered: true, online });
     }
     const size = resize?.size ?? committee.length;
     const kept = committee.slice(0, Math.min(size, committee.length));
@@ -383,7 +357,7 @@ export class Resharer {
     const current: Committee = {
       datasetId: m.datasetId,
       params: { c: kept.length, t },
-      members: kept.map((k) => nodeIdFromPublicKey(hexBytes(k))),
+      members: kept.map((k) => nodeIdFromPublicKey(hexToBytes(k))),
     };
     const churned = churnCommittee(current, replaced, directory).members;
     const added =
@@ -412,8 +386,8 @@ export class Resharer {
       ...(resize ? { ownerProof: resize.proof } : {}),
       meta: {
         ...m.meta,
-        [META_COMMITTEE]: next.join(','),
-        ...(resize ? { [META_THRESHOLD]: resize.threshold } : {}),
+        [META.committee]: next.join(','),
+        ...(resize ? { [META.threshold]: resize.threshold } : {}),
       },
       columns: m.columns.map((c) => c.name),
       rows: m.columns[0]?.rows ?? 0,
@@ -544,7 +518,7 @@ export class Resharer {
     const newAddrs = plan.committee.map((k) => keyAddress(`0x${k}`).toLowerCase());
     if (new Set(newAddrs).size !== newAddrs.length)
       throw new ReshareError('RESHARE_BAD_PLAN', 'the plan repeats a node');
-    const newT = Number(plan.meta[META_THRESHOLD]);
+    const newT = Number(plan.meta[META.threshold]);
     if (cur.committee.length !== plan.committee.length || newT !== d.threshold) {
       // Only the dataset's owner changes the committee size or the threshold.
       const size = plan.committee.length;
@@ -619,9 +593,9 @@ export class Resharer {
         throw new ReshareError('RESHARE_BAD_PLAN', `the plan says ${plan.rows} rows`);
     } else {
       // A new member takes the public metadata from the plan: its schema must be the chain's.
-      parsePublishedSchema(String(plan.meta[META_SCHEMA] ?? ''), d.schemaHash);
+      parsePublishedSchema(String(plan.meta[META.schema] ?? ''), d.schemaHash);
     }
-    if (String(plan.meta[META_COMMITTEE]) !== plan.committee.join(','))
+    if (String(plan.meta[META.committee]) !== plan.committee.join(','))
       throw new ReshareError('RESHARE_BAD_PLAN', 'the plan metadata names another committee');
     return { self, t, newT, dealers, staying, manifest, current: cur, newAddrs };
   }

@@ -9,7 +9,7 @@
  * query uses declared. Result shares are sealed to the key the researcher registered on chain,
  * whoever forwarded the request. Nothing here logs or replies with data.
  */
-import { recoverMessageAddress, type Address, type Hex, type PublicClient } from 'viem';
+import type { Address, Hex, PublicClient } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { chainWalletClient, type ChainConfig } from '../chain/config';
 import {
@@ -23,7 +23,7 @@ import {
   shareCommitment,
   type ConfideWallet,
 } from '../chain/confide';
-import { keyAddress } from '../chain/keys';
+import { isSignedBy, keyAddress } from '../chain/keys';
 import { checkQuery } from '../query/check';
 import { parse } from '../query/parser';
 import { bitColumns as bitColumnsOf, planQuery } from '../query/plan';
@@ -47,6 +47,7 @@ import {
 } from '../app/protocol';
 import type { NodeRuntime } from './runtime';
 import { DEFAULT_RESHARE_GRACE_MS, Resharer, type ReshareEvent } from './reshare';
+import { committeeOf, META } from './meta';
 import { MemoryQueryTextLog, type QueryTextLog } from './query-texts';
 
 export interface ServiceChain {
@@ -78,14 +79,6 @@ export interface QueryLogEntry {
   seconds?: number;
   at: number;
 }
-
-/** Metadata stored with each partition at upload (all public). */
-export const META = {
-  name: 'name',
-  schema: 'schema',
-  threshold: 'threshold',
-  committee: 'committee',
-} as const;
 
 function errorText(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).slice(0, 900);
@@ -170,8 +163,7 @@ export class NodeService {
       const m = await this.store.getManifest(id);
       if (!m) continue;
       n++;
-      for (const k of String(m.meta[META.committee] ?? '').split(','))
-        if (k && k !== this.rt.id) peers.add(k);
+      for (const k of committeeOf(m)) if (k !== this.rt.id) peers.add(k);
     }
     for (const k of peers) this.reply(k, { t: 'leave', req: newRequestId() });
     this.rt.log(`leaving: told ${peers.size} committee peers of ${n} partitions to re-share`);
@@ -251,9 +243,7 @@ export class NodeService {
         columns: m.columns.filter((c) => !isBitColumnName(c.name)).length,
         bytes: rows * m.columns.length * 8,
         threshold: Number(m.meta[META.threshold] ?? 0),
-        committee: String(m.meta[META.committee] ?? '')
-          .split(',')
-          .filter(Boolean).length,
+        committee: committeeOf(m).length,
       });
     }
     return out;
@@ -372,16 +362,7 @@ export class NodeService {
       functionName: 'getDataset',
       args: [`0x${h.datasetId}`],
     });
-    let signer: string;
-    try {
-      signer = await recoverMessageAddress({
-        message: queryTextsMessage(h.datasetId, from),
-        signature: h.proof as Hex,
-      });
-    } catch {
-      signer = '';
-    }
-    if (signer.toLowerCase() !== d.owner.toLowerCase())
+    if (!(await isSignedBy(queryTextsMessage(h.datasetId, from), h.proof, d.owner)))
       return this.reply(from, {
         t: 'error',
         req: h.req,
@@ -423,7 +404,7 @@ export class NodeService {
     entry.message = message;
     this.rt.log(`query ${h.queryId}: ${message}`);
     await this.rt
-      .runJob(`query-${h.queryId}-v${entry.version ?? 0}`, committee, {
+      .runJob(queryJobId(h.queryId, entry.version ?? 0), committee, {
         kind: 'withdraw',
         t,
         reason: 'PARTITION_CORRUPT',
@@ -565,9 +546,7 @@ export class NodeService {
         'STALE_PARTITION',
         `the query is on version ${auth.version}, this node holds version ${manifest.version}`,
       );
-    const committee = String(manifest.meta[META.committee] ?? '')
-      .split(',')
-      .filter(Boolean);
+    const committee = committeeOf(manifest);
     const t = Number(manifest.meta[META.threshold]);
     if (committee[manifest.memberIndex] !== this.rt.id)
       return refuse(
@@ -615,7 +594,7 @@ export class NodeService {
           `query ${h.queryId}: comparisons on stored bits of ${bitColumns.map((b) => names[b.index]).join(', ')}`,
         );
       const encKey = hexBytes(auth.encKey);
-      const res = await this.rt.runJob(`query-${h.queryId}-v${manifest.version}`, committee, {
+      const res = await this.rt.runJob(queryJobId(h.queryId, manifest.version), committee, {
         kind: 'query',
         t,
         len: schema.rows,
@@ -661,6 +640,11 @@ export class NodeService {
       this.onChange();
     }
   }
+}
+
+/** The job (and so the MPC session) of a query on one dataset version: the same at every member. */
+function queryJobId(queryId: string, version: number): string {
+  return `query-${queryId}-v${version}`;
 }
 
 function bytesHex(b: Uint8Array): string {
