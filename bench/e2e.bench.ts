@@ -24,6 +24,7 @@ import { CHROMIUM_ARGS } from '../playwright.config';
 import { ensureChromium } from '../scripts/ensure-chromium';
 import { median, type Benchmark, type BenchOptions, type BenchRecord } from './harness';
 import { csvBytes } from './storage.bench';
+import { firstValue, queryInPage, seedInPage } from '../e2e/support/demo-page';
 
 const ANVIL_PORT = 48545;
 const SIGNALING_PORT = 48600;
@@ -121,37 +122,17 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
         confide: net.confide,
       };
       /** Uploads `csv` as the hospital through the app's upload path; seconds to committed on chain. */
-      const uploadCsv = async (csv: string) =>
-        page.evaluate(
-          async (o) => {
-            const m = (await import(
-              /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
-            )) as typeof import('../src/app/demo-seed');
-            const blob = URL.createObjectURL(new Blob([o.csv], { type: 'text/csv' }));
-            const t = performance.now();
-            const s = await m.seedDemo({
-              cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
-              hospitalKey: o.hospitalKey as `0x${string}`,
-              researcher: o.researcher as `0x${string}`,
-              csvUrl: blob,
-              name: 'bench',
-              skip: [],
-              minCohort: 10,
-              budget: 100,
-            });
-            return {
-              datasetId: s.datasetId,
-              rows: s.rows,
-              seconds: (performance.now() - t) / 1000,
-            };
-          },
-          {
-            cfg,
-            csv,
-            hospitalKey: HOSPITAL_KEY,
-            researcher: privateKeyToAccount(RESEARCHER_KEY).address,
-          },
-        );
+      const uploadCsv = (csv: string) =>
+        seedInPage(page, {
+          cfg,
+          csv,
+          hospitalKey: HOSPITAL_KEY,
+          researcher: privateKeyToAccount(RESEARCHER_KEY).address,
+          name: 'bench',
+          skip: [],
+          minCohort: 10,
+          budget: 100,
+        });
       /** Synthetic data (x uniform in 0..1000, a category column), uploaded as the hospital. */
       const upload = async (rows: number, seed: number) => {
         const r = xorshift(seed);
@@ -195,21 +176,13 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       const times: number[] = [];
       const reps = opts.quick ? 1 : 3;
       for (let i = 0; i < reps + 1; i++) {
-        const q = await page.evaluate(
-          async (o) => {
-            const m = (await import(
-              /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
-            )) as typeof import('../src/app/demo-seed');
-            return m.demoQuery({
-              cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
-              key: o.key as `0x${string}`,
-              datasetId: o.datasetId as `0x${string}`,
-              text: 'SELECT COUNT(*) FROM bench WHERE x > 500',
-            });
-          },
-          { cfg, key: RESEARCHER_KEY, datasetId: ds.datasetId },
-        );
-        const got = (q.result as { rows: { values: unknown[] }[] }).rows[0]?.values[0];
+        const q = await queryInPage(page, {
+          cfg,
+          key: RESEARCHER_KEY,
+          datasetId: ds.datasetId,
+          text: 'SELECT COUNT(*) FROM bench WHERE x > 500',
+        });
+        const got = firstValue(q.result);
         if (Number(got) !== plain)
           throw new Error(`e2e.query.count_filter: got ${String(got)}, plaintext says ${plain}`);
         opts.log(`[bench] query ${q.queryId}: ${q.seconds.toFixed(2)} s (${q.phases.join(' → ')})`);

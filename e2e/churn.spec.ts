@@ -29,8 +29,10 @@ import {
   printNodeEvents,
   resultRows,
   startAppNetwork,
+  submitComposerQuery,
   type AppNetwork,
 } from './support/app-network';
+import { seedInPage } from './support/demo-page';
 import type { NodeTab } from './support/node-tabs';
 import { openWithWallet } from './support/wallet';
 
@@ -155,32 +157,18 @@ test.beforeAll(async ({ browser }) => {
   contexts.push(seedCtx);
   const seedPage = await seedCtx.newPage();
   await seedPage.goto(`${BASE}/`);
-  const seeded = await seedPage.evaluate(
-    async (o) => {
-      const m = (await import(
-        /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
-      )) as typeof import('../src/app/demo-seed');
-      const r = await m.seedDemo({
-        ...o,
-        cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
-        hospitalKey: o.hospitalKey as `0x${string}`,
-        researcher: o.researcher as `0x${string}`,
-      });
-      return { datasetId: r.datasetId as string, committee: r.committee.map(String) };
-    },
-    {
-      cfg: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, confide: dep.confide },
-      hospitalKey,
-      researcher: privateKeyToAccount(researcherKey).address,
-      csvUrl: `${BASE}/sample/patients.csv`,
-      name: 'cohort',
-      skip: ['patient_id'],
-      minCohort: 10,
-      budget: 10,
-    },
-  );
+  const seeded = await seedInPage(seedPage, {
+    cfg: { rpcUrl: anvil.rpcUrl, chainId: dep.chainId, confide: dep.confide },
+    hospitalKey,
+    researcher: privateKeyToAccount(researcherKey).address,
+    csvUrl: `${BASE}/sample/patients.csv`,
+    name: 'cohort',
+    skip: ['patient_id'],
+    minCohort: 10,
+    budget: 10,
+  });
   await seedPage.close();
-  datasetId = seeded.datasetId as Hex;
+  datasetId = seeded.datasetId;
   expect(seeded.committee).toHaveLength(5);
   researcher = await openWithWallet(browser, `${BASE}/researcher`, {
     rpcUrl: anvil.rpcUrl,
@@ -213,11 +201,7 @@ test('a member closed mid-query: its slot is re-shared to a spare node and the p
 
   const rp = researcher.page;
   const text = 'SELECT COUNT(*), AVG(bmi) FROM cohort WHERE age >= 40 GROUP BY sex';
-  await rp.getByTestId('query-text').fill(text);
-  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
-  await expect(rp.getByTestId('query-text')).toHaveValue(text);
-  await rp.getByTestId('query-submit').click();
-  await rp.getByTestId('query-confirm').click();
+  await submitComposerQuery(rp, text);
   // Close the victim's tab as soon as it reports the query running.
   await expect
     .poll(
@@ -299,13 +283,7 @@ test('a member leaves from its console: the committee re-shares at once, its sta
     .toEqual([{ datasetId: datasetId.slice(2), version: 3, memberIndex: 0 }]);
 
   const rp = researcher.page;
-  await rp.getByTestId('query-text').fill('SELECT COUNT(*) FROM cohort WHERE age < 30');
-  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
-  await expect(rp.getByTestId('query-text')).toHaveValue(
-    'SELECT COUNT(*) FROM cohort WHERE age < 30',
-  );
-  await rp.getByTestId('query-submit').click();
-  await rp.getByTestId('query-confirm').click();
+  await submitComposerQuery(rp, 'SELECT COUNT(*) FROM cohort WHERE age < 30');
   await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
     timeout: 120_000,
   });
@@ -471,11 +449,7 @@ test('a third departure (more than t = 2): a new tab joins, a member is closed, 
   // Three members of the original committee are gone; the data answers as the plaintext does.
   const rp = researcher.page;
   const text = "SELECT COUNT(*), AVG(bmi) FROM cohort WHERE sex = 'F' AND age BETWEEN 30 AND 70";
-  await rp.getByTestId('query-text').fill(text);
-  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
-  await expect(rp.getByTestId('query-text')).toHaveValue(text);
-  await rp.getByTestId('query-submit').click();
-  await rp.getByTestId('query-confirm').click();
+  await submitComposerQuery(rp, text);
   await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
     timeout: 120_000,
   });
@@ -509,11 +483,7 @@ test('a member whose stored partition was tampered with is caught at the next qu
   );
   const rp = researcher.page;
   const text = 'SELECT COUNT(*) FROM cohort WHERE age >= 65';
-  await rp.getByTestId('query-text').fill(text);
-  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
-  await expect(rp.getByTestId('query-text')).toHaveValue(text);
-  await rp.getByTestId('query-submit').click();
-  await rp.getByTestId('query-confirm').click();
+  await submitComposerQuery(rp, text);
   const progress = rp.getByTestId('query-progress');
   try {
     await expect(progress).toHaveAttribute('data-phase', 'resharing', { timeout: 60_000 });
@@ -575,11 +545,7 @@ test('the owner grows the committee and raises t from its dashboard: the wallet 
       .toEqual([{ datasetId: datasetId.slice(2), version: version + 1, memberIndex: i }]);
   const rp = researcher.page;
   const text = 'SELECT COUNT(*) FROM cohort WHERE bmi > 30';
-  await rp.getByTestId('query-text').fill(text);
-  await expect(rp.getByTestId('builder-cond-0')).toBeVisible();
-  await expect(rp.getByTestId('query-text')).toHaveValue(text);
-  await rp.getByTestId('query-submit').click();
-  await rp.getByTestId('query-confirm').click();
+  await submitComposerQuery(rp, text);
   await expect(rp.getByTestId('query-progress')).toHaveAttribute('data-phase', 'done', {
     timeout: 120_000,
   });

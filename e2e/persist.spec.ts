@@ -12,6 +12,7 @@ import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { createTestClient, http, parseEther, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { printNodeEvents, startAppNetwork, type AppNetwork } from './support/app-network';
+import { firstValue, queryInPage, seedInPage } from './support/demo-page';
 import { waitFullMesh, type NodeTab } from './support/node-tabs';
 
 const ANVIL_PORT = 38748;
@@ -65,21 +66,13 @@ function cfg() {
 
 /** The count through the app's researcher client (pay, nodes check the chain, MPC, seal, open). */
 async function countOver500(): Promise<number> {
-  const q = await client.evaluate(
-    async (o) => {
-      const m = (await import(
-        /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
-      )) as typeof import('../src/app/demo-seed');
-      return m.demoQuery({
-        cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
-        key: o.key as `0x${string}`,
-        datasetId: o.datasetId as `0x${string}`,
-        text: 'SELECT COUNT(*) FROM bench WHERE x > 500',
-      });
-    },
-    { cfg: cfg(), key: researcherKey, datasetId },
-  );
-  return Number((q.result as { rows: { values: unknown[] }[] }).rows[0]?.values[0]);
+  const q = await queryInPage(client, {
+    cfg: cfg(),
+    key: researcherKey,
+    datasetId,
+    text: 'SELECT COUNT(*) FROM bench WHERE x > 500',
+  });
+  return Number(firstValue(q.result));
 }
 
 async function partitions(tabs: readonly NodeTab[]) {
@@ -114,28 +107,19 @@ test('100k rows uploaded to 5 node browsers; a query equals the plaintext count'
   const test_ = createTestClient({ mode: 'anvil', transport: http(net!.anvil.rpcUrl) });
   for (const k of [hospitalKey, researcherKey])
     await test_.setBalance({ address: privateKeyToAccount(k).address, value: parseEther('100') });
-  const up = await client.evaluate(
-    async (o) => {
-      const m = (await import(
-        /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
-      )) as typeof import('../src/app/demo-seed');
-      const blob = URL.createObjectURL(new Blob([o.csv], { type: 'text/csv' }));
-      const r = await m.seedDemo({
-        cfg: { ...o.cfg, confide: o.cfg.confide as `0x${string}` },
-        hospitalKey: o.hospitalKey as `0x${string}`,
-        researcher: o.researcher as `0x${string}`,
-        csvUrl: blob,
-        name: 'bench',
-        skip: [],
-        minCohort: 10,
-        budget: 10,
-      });
-      return { datasetId: r.datasetId as string, rows: r.rows, committee: r.committee.length };
-    },
-    { cfg: cfg(), csv, hospitalKey, researcher: privateKeyToAccount(researcherKey).address },
-  );
-  expect(up).toMatchObject({ rows: ROWS, committee: NODES });
-  datasetId = up.datasetId as Hex;
+  const up = await seedInPage(client, {
+    cfg: cfg(),
+    hospitalKey,
+    researcher: privateKeyToAccount(researcherKey).address,
+    csv,
+    name: 'bench',
+    skip: [],
+    minCohort: 10,
+    budget: 10,
+  });
+  expect(up.rows).toBe(ROWS);
+  expect(up.committee).toHaveLength(NODES);
+  datasetId = up.datasetId;
   for (const p of await partitions(net!.nodes))
     expect(p).toEqual([
       expect.objectContaining({ datasetId: datasetId.slice(2), version: 1, rows: ROWS }),

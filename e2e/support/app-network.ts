@@ -145,6 +145,18 @@ export async function startAppNetwork(
   }
 }
 
+/**
+ * Types `text` into the researcher's composer, waits until the builder has followed it (so the
+ * composer cannot rewrite it), then submits and confirms the fee.
+ */
+export async function submitComposerQuery(page: Page, text: string) {
+  await page.getByTestId('query-text').fill(text);
+  await expect(page.getByTestId('builder-cond-0')).toBeVisible();
+  await expect(page.getByTestId('query-text')).toHaveValue(text);
+  await page.getByTestId('query-submit').click();
+  await page.getByTestId('query-confirm').click();
+}
+
 /** Reads the first result table of a view as rows of cell texts. */
 export async function resultRows(page: Page, timeout = 120_000): Promise<string[][]> {
   const table = page.getByTestId('result-table').first();
