@@ -226,6 +226,36 @@ describe.each([
     );
   });
 
+  it(`modPow2Multi: one value split at many positions, against BigInt (seed ${SEED})`, async () => {
+    const r = seededRng(SEED + 14);
+    const word = () => {
+      const u = new Uint32Array(2);
+      r.fill(new Uint8Array(u.buffer));
+      return ((BigInt(u[0]!) << 32n) | BigInt(u[1]!)) % P;
+    };
+    const vals = Array.from({ length: 20 }, word);
+    vals[0] = 0n;
+    vals[1] = P - 1n;
+    vals[2] = (1n << 60n) - 1n;
+    vals[3] = 1n << 56n;
+    const ks = [1, 4, 8, 28, 31, 32, 33, 56, 60];
+    const { results } = await runParties(n, { t, rngSeed: SEED }, async (s, p) => {
+      const x = await s.input(0, p.self === 0 ? vecFrom(vals) : undefined, vals.length);
+      const outs = await s.modPow2Multi(x, ks);
+      expect(await s.modPow2Multi(x, [])).toEqual([]);
+      await expect(s.modPow2Multi(x, [4, 61])).rejects.toThrow(/every k must be in 1..60, got 61/);
+      return s.open(s.concat(outs));
+    });
+    const o = expectAgree(allOk(results, `modPow2Multi n=${n}`), `modPow2Multi n=${n}`);
+    ks.forEach((k, q) =>
+      vals.forEach((v, i) =>
+        expect(o[q * vals.length + i], `x=${v} mod 2^${k} (seed ${SEED})`).toBe(
+          v % (1n << BigInt(k)),
+        ),
+      ),
+    );
+  });
+
   it('refuses comparison widths beyond 59 bits and division bounds beyond 59', async () => {
     const { results } = await runParties(n, { t }, async (s) => {
       const z = s.constant(BigUint64Array.of(1n));

@@ -509,25 +509,9 @@ export class Session {
     // r = sum 2^i r_i
     const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
     const c = await this.openMasked(this.add(x, r));
-    // per-bit public c_i (as 0/1 vectors) and shared s_i = 1 - r_i (bits of ~r)
+    // per-bit public c_i and shared s_i = 1 - r_i (bits of ~r): g_i = c_i·s_i, p_i = c_i xor s_i
     const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
-    const cBit = (i: number): Vec => {
-      const out = new BigUint64Array(N);
-      const o32 = new Uint32Array(out.buffer);
-      const word = i >= 32 ? 1 : 0;
-      const sh = i & 31;
-      for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
-      return out;
-    };
-    const leaves: { g: Shared; p: Shared }[] = [];
-    for (let i = 0; i < FIELD_BITS; i++) {
-      const ci = cBit(i);
-      const s = this.affine(bit(i), P - 1n, 1n); // 1 - r_i
-      const g = this.mulPublic(s, ci); // c_i · s_i
-      // p_i = c_i xor s_i = c_i + s_i - 2 c_i s_i
-      const p = this.addPublic(this.sub(s, this.mulConst(g, 2n)), ci);
-      leaves.push({ g, p });
-    }
+    const leaves = this.subtractionLeaves(bits, N, cu32);
     const [lo, hi] = await this.carryTrees([leaves.slice(0, k), leaves.slice(k)]);
     // e = carry out with carry-in 1 = G_hi + P_hi·(G_lo + P_lo);  C_k = G_lo + P_lo·e
     const [phT] = await this.mulMany([[hi!.p, this.add(lo!.g, lo!.p)]]);
@@ -535,14 +519,7 @@ export class Session {
     const [plE] = await this.mulMany([[lo!.p, e]]);
     const Ck = this.add(lo!.g, plE!);
     // x mod 2^k = c_low + s_low + e - 2^k C_k
-    const cLow = new BigUint64Array(N);
-    const l32 = new Uint32Array(cLow.buffer);
-    const loMask = k >= 32 ? 0xffffffff : (2 ** k - 1) >>> 0;
-    const hiMask = k > 32 ? (2 ** (k - 32) - 1) >>> 0 : 0;
-    for (let j = 0; j < N; j++) {
-      l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
-      l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
-    }
+    const cLow = lowBits(cu32, N, k);
     // sum_{i<k} 2^i (1 - r_i) = (2^k - 1) - sum_{i<k} 2^i r_i
     const sLow = this.affine(
       this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i))),
@@ -551,6 +528,67 @@ export class Session {
     );
     const res = this.addPublic(this.add(sLow, e), cLow);
     return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
+  }
+
+  /**
+   * [x mod 2^k] for every k in `ks` (each in 1..60), for each element's representative in [0, p):
+   * the splits of one value at several bit positions (e.g. into digits or chunks) in the rounds of
+   * a single `modPow2`. One mask r of known bits and one opening c = x + r serve every k; the carry
+   * network of c − r then runs over the whole width and over each prefix [0, k) side by side
+   * (log2(61) levels), and C_k = G_[0,k) + P_[0,k)·e gives the carry into bit k for each k in one
+   * more product round. Cost per element: 61 random bits, (61 + Σk) carry combines and 2·|ks|
+   * products; rounds do not depend on |ks| or on the number of elements.
+   */
+  async modPow2Multi(x: Shared, ks: readonly number[]): Promise<Shared[]> {
+    for (const k of ks)
+      if (!Number.isInteger(k) || k < 1 || k > 60)
+        throw new MpcError('ERR_PARAM', `modPow2Multi: every k must be in 1..60, got ${k}`);
+    const N = x.v.length;
+    if (ks.length === 0) return [];
+    if (N === 0) return ks.map(() => ({ v: new BigUint64Array(0), m: new BigUint64Array(0) }));
+    const combines = FIELD_BITS + ks.reduce((a, k) => a + k, 0);
+    await this.refillFor(
+      Math.min(POOL_MAX, N * (2 * FIELD_BITS + 4 * combines + 4 * ks.length) + POOL_FIXED),
+    );
+    const bits = await this.randomBits(FIELD_BITS * N);
+    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
+    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
+    const c = await this.openMasked(this.add(x, r));
+    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
+    const leaves = this.subtractionLeaves(bits, N, cu32);
+    const roots = await this.carryTrees([leaves, ...ks.map((k) => leaves.slice(0, k))]);
+    // e = carry out of the whole width with carry-in 1 (end-around carry of c − r mod 2^61 − 1)
+    const e = this.add(roots[0]!.g, roots[0]!.p);
+    const pe = await this.mulMany(ks.map((_, q) => [roots[q + 1]!.p, e] as const));
+    return ks.map((k, q) => {
+      const Ck = this.add(roots[q + 1]!.g, pe[q]!);
+      const sLow = this.affine(
+        this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i))),
+        P - 1n,
+        (1n << BigInt(k)) - 1n,
+      );
+      const res = this.addPublic(this.add(sLow, e), lowBits(cu32, N, k));
+      return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
+    });
+  }
+
+  /**
+   * Carry-network leaves of c + ~r (c public as u32 pairs, r shared bits): g_i = c_i·(1 − r_i),
+   * p_i = c_i xor (1 − r_i), both linear in r_i.
+   */
+  private subtractionLeaves(
+    bits: Shared,
+    N: number,
+    cu32: Uint32Array,
+  ): { g: Shared; p: Shared }[] {
+    const leaves: { g: Shared; p: Shared }[] = [];
+    for (let i = 0; i < FIELD_BITS; i++) {
+      const ci = bitOf(cu32, N, i);
+      const s = this.affine(this.slice(bits, i * N, (i + 1) * N), P - 1n, 1n);
+      const g = this.mulPublic(s, ci);
+      leaves.push({ g, p: this.addPublic(this.sub(s, this.mulConst(g, 2n)), ci) });
+    }
+    return leaves;
   }
 
   /**
@@ -585,14 +623,7 @@ export class Session {
       cu32,
     );
     // c mod 2^k as a public vector
-    const cLow = new BigUint64Array(N);
-    const l32 = new Uint32Array(cLow.buffer);
-    const loMask = k >= 32 ? 0xffffffff : (2 ** k - 1) >>> 0;
-    const hiMask = k > 32 ? (2 ** (k - 32) - 1) >>> 0 : 0;
-    for (let j = 0; j < N; j++) {
-      l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
-      l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
-    }
+    const cLow = lowBits(cu32, N, k);
     const rLow = this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i)));
     const res = this.addPublic(this.sub(this.mulConst(u, 1n << BigInt(k)), rLow), cLow);
     if (retry.length > 0) {
@@ -630,14 +661,7 @@ export class Session {
   private async greaterThanPublic(bits: readonly Shared[], cu32: Uint32Array): Promise<Shared> {
     const k = bits.length;
     const N = bits[0]!.v.length;
-    const cBit = (i: number): Vec => {
-      const out = new BigUint64Array(N);
-      const o32 = new Uint32Array(out.buffer);
-      const word = i >= 32 ? 1 : 0;
-      const sh = i & 31;
-      for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
-      return out;
-    };
+    const cBit = (i: number): Vec => bitOf(cu32, N, i);
     // per bit: e_i = [r_i = c_i] = (1 − c_i) + (2c_i − 1)·r_i, and the weight 1 − c_i
     const eq: Shared[] = [];
     const notC: Vec[] = [];
@@ -1463,4 +1487,27 @@ export class Session {
 function mod(a: bigint): bigint {
   const r = a % P;
   return r < 0n ? r + P : r;
+}
+
+/** Bit i of every element of a vector given as little-endian u32 pairs, as a 0/1 vector. */
+function bitOf(cu32: Uint32Array, N: number, i: number): Vec {
+  const out = new BigUint64Array(N);
+  const o32 = new Uint32Array(out.buffer);
+  const word = i >= 32 ? 1 : 0;
+  const sh = i & 31;
+  for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
+  return out;
+}
+
+/** The low k bits of every element of a vector given as little-endian u32 pairs. */
+function lowBits(cu32: Uint32Array, N: number, k: number): Vec {
+  const out = new BigUint64Array(N);
+  const l32 = new Uint32Array(out.buffer);
+  const loMask = k >= 32 ? 0xffffffff : (2 ** k - 1) >>> 0;
+  const hiMask = k > 32 ? (2 ** (k - 32) - 1) >>> 0 : 0;
+  for (let j = 0; j < N; j++) {
+    l32[2 * j] = (cu32[2 * j]! & loMask) >>> 0;
+    l32[2 * j + 1] = (cu32[2 * j + 1]! & hiMask) >>> 0;
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 import type { AggSpec, CExpr } from './check';
 import { fixedOf, layout, type Plan } from './plan';
+import { REGRESS_FRAC_BITS } from './regress';
 import { daysToDate, type ResolvedColumn } from './schema';
 
 /** p = 2^61 − 1, the engine's field. */
@@ -147,7 +148,7 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
       const at = layout.fixed(plan, g, j);
       const f = plan.fixed[j]!;
       return {
-        q: Number(opened[at]!) / 2 ** f.fracBits,
+        q: Number(opened[at]!) / 2 ** (f.kind === 'regress' ? REGRESS_FRAC_BITS : f.fracBits),
         status: Number(opened[at + 1]!),
         negative: opened[at + 2] === 1n,
       };
@@ -238,6 +239,31 @@ export function finalize(plan: Plan, opened: readonly bigint[]): QueryResult {
           return Math.max(-1, Math.min(1, Number(comoment(a.a, a.b)) / Math.sqrt(den)));
         }
         case 'REGRESS': {
+          const j0 = fixedOf(plan, a);
+          const f0 = plan.fixed[j0];
+          if (f0?.kind === 'regress' && Number(opened[layout.fixed(plan, g, j0) + 1]!) !== 2) {
+            // Computed inside MPC: β_c = ±(q / 2^f)·2^(e_c − e_y) in shifted stored units, c = 0 the
+            // intercept at x' = 0 (null where its status is 0).
+            const { exps } = f0.spec.scaling;
+            const ey = exps[exps.length - 1]!;
+            const coef = exps.slice(0, -1).map((e, c) => {
+              const at = layout.fixed(plan, g, j0 + c);
+              if (opened[at + 1] !== 1n) return null;
+              const mag = (Number(opened[at]!) / 2 ** REGRESS_FRAC_BITS) * 2 ** (e - ey);
+              return opened[at + 2] === 1n ? -mag : mag;
+            });
+            const slopes = coef.slice(1);
+            // y = lo_y + β'_0 + Σ β_j (x_j − lo_j): the intercept in stored units.
+            let icpt: number | null = coef[0] ?? null;
+            if (icpt !== null && slopes.every((b) => b !== null)) {
+              icpt += Number(a.y.lo);
+              slopes.forEach((b, j) => (icpt! -= b! * Number(a.xs[j]!.lo)));
+            } else icpt = null;
+            return [
+              icpt === null ? null : icpt / unit(a.y),
+              ...slopes.map((b, j) => (b === null ? null : (b * unit(a.xs[j]!)) / unit(a.y))),
+            ];
+          }
           // Centered normal equations on shifted stored values: C β = c with C_jk = n Σx_j x_k − Σx_j Σx_k.
           const k = a.xs.length;
           if (nn <= k) return Array.from({ length: k + 1 }, () => null);

@@ -162,7 +162,9 @@ const MAX_RADIX_ELEMENTS = 64;
  * A single chunk holding the whole numerator x < 2^xBits with xBits + dBits ≤ 59 is the engine's
  * restoring division; several chunks extend it to numerators of any size.
  *
- * Per step (k quotient bits, `divisionRadixBits`): with r < den·2^(i+k), the digit is
+ * A chunk of 0 bits is added to the remainder without a step (a top part known to be below den).
+ *
+ * Per step (k quotient bits, `radixBits`, by default `divisionRadixBits`): with r < den·2^(i+k), the digit is
  * t = Σ_{m=1}^{2^k−1} [r ≥ m·den·2^i] (one batched comparison of (dBits + bits)-bit values), and
  * r ← r − t·den·2^i (one product).
  */
@@ -171,9 +173,10 @@ export async function divideChunks(
   chunks: readonly Chunk[],
   den: Shared,
   dBits: number,
+  radixBits = divisionRadixBits(den.v.length),
 ): Promise<Chunk[]> {
   const len = den.v.length;
-  const k = divisionRadixBits(len);
+  const k = radixBits;
   let r = zeros(s, len);
   const out: Chunk[] = [];
   for (const c of chunks) {

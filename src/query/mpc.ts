@@ -32,6 +32,7 @@ import {
 } from './fixdiv';
 import { releasedStats, type BoolIR, type FixedAgg, type Plan } from './plan';
 import { enforcePolicy, noiseScales, type Policy } from './policy';
+import { regressShared } from './regress';
 import type { ResolvedColumn } from './schema';
 
 /** Columns with at most this many values are compared by polynomial evaluation (see step 2). */
@@ -912,6 +913,27 @@ async function fixedStatistics(
     s.concat(Array.from({ length: G }, (_, g) => s.concat(xs.map((x) => get(g, x)))));
   const V = vars.length;
   const C = corrs.length;
+  const parts: Shared[][] = Array.from({ length: G }, () => new Array<Shared>(plan.fixed.length));
+  // REGRESS: one elimination per spec, vectorised over the groups (src/query/regress.ts).
+  for (const f of plan.fixed) {
+    if (f.kind !== 'regress' || f.coef !== 0) continue;
+    const { spec } = f;
+    const out = await regressShared(
+      s,
+      (a, b) => s.concat(Array.from({ length: G }, (_, g) => stat(g, spec.gram[a]![b]!))),
+      spec.scaling,
+      s.concat(passed),
+    );
+    out.forEach((c, i) => {
+      for (let g = 0; g < G; g++)
+        parts[g]![spec.first + i] = s.concat([
+          s.slice(c.q, g, g + 1),
+          s.slice(c.ok, g, g + 1),
+          s.slice(c.negative, g, g + 1),
+        ]);
+    });
+  }
+  if (V + C === 0) return parts.map((p) => s.concat(p));
 
   // Co-moments: N = n·S2 − S1², D = n² − n (VAR); Caa, Cbb, Cab (CORR). One batch of products.
   const nV = cellsOf(vars, (g) => stat(g, 0));
@@ -1050,19 +1072,19 @@ async function fixedStatistics(
   }
   const zero = s.constant(BigUint64Array.of(0n));
   return Array.from({ length: G }, (_, g) => {
-    const parts: Shared[] = new Array<Shared>(plan.fixed.length);
+    const out = parts[g]!;
     vars.forEach(({ j }, k) => {
       const i = g * V + k;
-      parts[j] = s.concat([s.slice(qV!, i, i + 1), s.slice(okV!, i, i + 1), zero]);
+      out[j] = s.concat([s.slice(qV!, i, i + 1), s.slice(okV!, i, i + 1), zero]);
     });
     corrs.forEach(({ j }, k) => {
       const i = g * C + k;
-      parts[j] = s.concat([
+      out[j] = s.concat([
         s.slice(qC!, i, i + 1),
         s.slice(okC!, i, i + 1),
         s.slice(negOut!, i, i + 1),
       ]);
     });
-    return s.concat(parts);
+    return s.concat(out);
   });
 }

@@ -21,6 +21,7 @@
  */
 import type { AggSpec, CExpr, CheckedQuery, Pred } from './check';
 import { bitLength } from './fixdiv';
+import { regressScaling, regressSchedule, type RegressScaling } from './regress';
 import type { ResolvedColumn } from './schema';
 
 export type LtAtom =
@@ -67,8 +68,13 @@ export interface Histogram {
  *   in (q/2^f − 2^−f, q/2^f]. Opens [q, status, 0].
  * - `corr`: q = floor(Cab²·2^f / (Caa·Cbb)) (r² to f bits, computed as floor(floor(Cab²·2^f / Caa) / Cbb),
  *   which is the same integer) and the sign of Cab. Opens [q, status, negative].
- * status: 1 computed, 0 null (fewer than 2 rows, zero variance, or suppressed), 2 the statistic
- * was released from the (noisy) sufficient statistics instead (policies with DP noise).
+ * - `regress`: one entry per coefficient (`coef` 0 is the intercept, then one per regressor), all
+ *   computed together by src/query/regress.ts from the shared Gram matrix of [1, x…, y]:
+ *   q = floor(|β̃|·2^f) and the sign, with β = β̃·2^(e_coef − e_y) in shifted stored units
+ *   (`spec.scaling`). Opens [q, status, negative] per coefficient.
+ * status: 1 computed, 0 null (fewer than 2 rows, zero variance, collinear regressors, or
+ * suppressed), 2 the statistic was released from the (noisy) sufficient statistics instead
+ * (policies with DP noise).
  */
 export type FixedAgg =
   | {
@@ -98,7 +104,20 @@ export type FixedAgg =
       denBits: number;
       /** Bits of the bound on Cbb (bounds the intermediate quotient with the fraction bits). */
       bbBits: number;
-    };
+    }
+  | { kind: 'regress'; coef: number; spec: RegressSpec };
+
+/** A REGRESS computed inside MPC (shared by its coefficient entries in `Plan.fixed`). */
+export interface RegressSpec {
+  y: ResolvedColumn;
+  xs: ResolvedColumn[];
+  /** Row-vector index of G_uv for the variables [1, x_1..x_k, y] (symmetric). */
+  gram: number[][];
+  /** Scaling of the variables (src/query/regress.ts). */
+  scaling: RegressScaling;
+  /** Index in `Plan.fixed` of coefficient 0. */
+  first: number;
+}
 
 /** Opened slots per fixed statistic: [q, status, negative]. */
 export const FIXED_SLOTS = 3;
@@ -412,6 +431,27 @@ export function planQuery(q: CheckedQuery): Plan {
         for (const c of cols) colVec(c);
         for (let i = 0; i < cols.length; i++)
           for (let j = i; j < cols.length; j++) prodVec(cols[i]!, cols[j]!);
+        const k = regressKey(a);
+        if (!fixedIndex.has(k)) {
+          // variables [1, x…, y]: G_00 = n (row vector 0), G_0u = Σu', G_uv = Σu'v'
+          const vars = [...a.xs, a.y];
+          const V = vars.length + 1;
+          const gram = Array.from({ length: V }, (_, u) =>
+            Array.from({ length: V }, (_, v) =>
+              u === 0 && v === 0
+                ? 0
+                : u === 0 || v === 0
+                  ? colVec(vars[Math.max(u, v) - 1]!)
+                  : prodVec(vars[u - 1]!, vars[v - 1]!),
+            ),
+          );
+          const scaling = regressScaling(q.schema.rows, [1n, ...vars.map((c) => c.hi - c.lo)]);
+          const first = fixed.length;
+          const spec: RegressSpec = { y: a.y, xs: a.xs, gram, scaling, first };
+          for (let coef = 0; coef <= a.xs.length; coef++)
+            fixed.push({ kind: 'regress', coef, spec });
+          fixedIndex.set(k, first);
+        }
         return;
       }
       case 'HISTOGRAM': {
@@ -447,7 +487,8 @@ export function planQuery(q: CheckedQuery): Plan {
   const hiddenAgg = (a: AggSpec): boolean =>
     a.fn === 'AVG' ||
     ((a.fn === 'VAR' || a.fn === 'STDDEV') && (fixedIndex.get(`var:${a.col.name}`) ?? -1) >= 0) ||
-    (a.fn === 'CORR' && (fixedIndex.get(`corr:${a.a.name}:${a.b.name}`) ?? -1) >= 0);
+    (a.fn === 'CORR' && (fixedIndex.get(`corr:${a.a.name}:${a.b.name}`) ?? -1) >= 0) ||
+    (a.fn === 'REGRESS' && (fixedIndex.get(regressKey(a)) ?? -1) >= 0);
   const onlyAvg = (e: CExpr): boolean =>
     e.kind === 'agg'
       ? hiddenAgg(e.agg)
@@ -549,12 +590,17 @@ export function planQuery(q: CheckedQuery): Plan {
 function fixedSteps(fixed: readonly FixedAgg[]): number {
   let v = 0;
   let c = 0;
+  let r = 0;
   for (const f of fixed) {
     if (f.kind === 'var') v = Math.max(v, f.numBits + f.fracBits);
-    else c = Math.max(c, 2 * f.abBits + f.fracBits + f.bbBits + f.fracBits);
+    else if (f.kind === 'corr') c = Math.max(c, 2 * f.abBits + f.fracBits + f.bbBits + f.fracBits);
+    else if (f.coef === 0) r += (regressSchedule(f.spec.xs.length).levels.length + 1) * 30;
   }
-  return v + c;
+  return v + c + r;
 }
+
+const regressKey = (a: Extract<AggSpec, { fn: 'REGRESS' }>) =>
+  `regress:${a.y.name}:${a.xs.map((x) => x.name).join(',')}`;
 
 /** Index of the fixed statistic computing this aggregate, or −1 (computed from opened statistics). */
 export function fixedOf(plan: Plan, a: AggSpec): number {
@@ -562,6 +608,15 @@ export function fixedOf(plan: Plan, a: AggSpec): number {
     return plan.fixed.findIndex((f) => f.kind === 'var' && f.col === a.col);
   if (a.fn === 'CORR')
     return plan.fixed.findIndex((f) => f.kind === 'corr' && f.a === a.a && f.b === a.b);
+  if (a.fn === 'REGRESS')
+    return plan.fixed.findIndex(
+      (f) =>
+        f.kind === 'regress' &&
+        f.coef === 0 &&
+        f.spec.y === a.y &&
+        f.spec.xs.length === a.xs.length &&
+        f.spec.xs.every((x, i) => x === a.xs[i]),
+    );
   return -1;
 }
 
@@ -624,6 +679,7 @@ export function releasedStats(plan: Plan, noisy: boolean): boolean[] {
           );
         return;
       case 'REGRESS': {
+        if (!noisy && fixedOf(plan, a) >= 0) return;
         const cols = [a.y, ...a.xs];
         mark('one', ...cols.map((c) => `col:${c.name}`));
         for (let i = 0; i < cols.length; i++)

@@ -7,6 +7,7 @@
 import { layout, releasedStats, type BoolIR, type Plan } from './plan';
 import { P } from './finalize';
 import { noiseScales, type Policy } from './policy';
+import { regressPlain } from './regress';
 
 export type Columns = readonly (ArrayLike<bigint> | undefined)[];
 
@@ -153,7 +154,7 @@ export function evaluatePlain(
     released.forEach((r, i) => {
       if (!r) out[layout.stat(plan, g, i)] = 0n;
     });
-    // VAR / CORR computed by division inside MPC: [q, status, negative].
+    // VAR / CORR / REGRESS computed by division inside MPC: [q, status, negative].
     plan.fixed.forEach((f, j) => {
       const at = layout.fixed(plan, g, j);
       if (policy.noise) {
@@ -166,6 +167,15 @@ export function evaluatePlain(
         const ok = passed === 1n && n >= 2n;
         out[at] = ok ? (N << BigInt(f.fracBits)) / (n * (n - 1n)) : 0n;
         out[at + 1] = ok ? 1n : 0n;
+      } else if (f.kind === 'regress') {
+        if (f.coef !== 0) return; // filled with coefficient 0
+        const G = f.spec.gram.map((r) => r.map((vi) => noisy[vi]!));
+        regressPlain(G, f.spec.scaling, passed === 1n).forEach((c, i) => {
+          const a = layout.fixed(plan, g, f.spec.first + i);
+          out[a] = c.q;
+          out[a + 1] = c.ok ? 1n : 0n;
+          out[a + 2] = c.negative ? 1n : 0n;
+        });
       } else {
         const co = (x: number, y: number, xy: number) => n * noisy[xy]! - noisy[x]! * noisy[y]!;
         const caa = co(f.sa, f.sa, f.saa);
