@@ -51,6 +51,13 @@ const INV2 = invRef(2n);
  * round is rare and the number of rounds stays independent of the number of elements in practice.
  */
 const NO_WRAP_MAX_BOUND = 48;
+/** Combines of Sklansky's prefix network over FIELD_BITS leaves: Σ_levels #positions with that bit set. */
+const SKLANSKY_COMBINES = Array.from({ length: 6 }, (_, l) =>
+  Array.from({ length: FIELD_BITS }, (_, i) => ((i >> l) & 1 ? 1 : 0) as number).reduce(
+    (a, b) => a + b,
+    0,
+  ),
+).reduce((a, b) => a + b, 0);
 /** Most double sharings preprocessed ahead in one batch (bounds memory: 16 B per element). */
 const POOL_MAX = 1 << 22;
 /**
@@ -534,10 +541,10 @@ export class Session {
    * [x mod 2^k] for every k in `ks` (each in 1..60), for each element's representative in [0, p):
    * the splits of one value at several bit positions (e.g. into digits or chunks) in the rounds of
    * a single `modPow2`. One mask r of known bits and one opening c = x + r serve every k; the carry
-   * network of c − r then runs over the whole width and over each prefix [0, k) side by side
-   * (log2(61) levels), and C_k = G_[0,k) + P_[0,k)·e gives the carry into bit k for each k in one
-   * more product round. Cost per element: 61 random bits, (61 + Σk) carry combines and 2·|ks|
-   * products; rounds do not depend on |ks| or on the number of elements.
+   * network of c − r then gives every prefix [0, k) at once
+   * (Sklansky's parallel prefix, log2(61) levels), and C_k = G_[0,k) + P_[0,k)·e gives the carry
+   * into bit k for each k in one more product round. Cost per element: 61 random bits, 183 carry
+   * combines and |ks| products; rounds do not depend on |ks| or on the number of elements.
    */
   async modPow2Multi(x: Shared, ks: readonly number[]): Promise<Shared[]> {
     for (const k of ks)
@@ -546,22 +553,21 @@ export class Session {
     const N = x.v.length;
     if (ks.length === 0) return [];
     if (N === 0) return ks.map(() => ({ v: new BigUint64Array(0), m: new BigUint64Array(0) }));
-    const combines = FIELD_BITS + ks.reduce((a, k) => a + k, 0);
     await this.refillFor(
-      Math.min(POOL_MAX, N * (2 * FIELD_BITS + 4 * combines + 4 * ks.length) + POOL_FIXED),
+      Math.min(POOL_MAX, N * (2 * FIELD_BITS + 4 * SKLANSKY_COMBINES + 2 * ks.length) + POOL_FIXED),
     );
     const bits = await this.randomBits(FIELD_BITS * N);
     const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
     const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
     const c = await this.openMasked(this.add(x, r));
     const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
-    const leaves = this.subtractionLeaves(bits, N, cu32);
-    const roots = await this.carryTrees([leaves, ...ks.map((k) => leaves.slice(0, k))]);
+    const pre = await this.prefixCarries(this.subtractionLeaves(bits, N, cu32));
     // e = carry out of the whole width with carry-in 1 (end-around carry of c − r mod 2^61 − 1)
-    const e = this.add(roots[0]!.g, roots[0]!.p);
-    const pe = await this.mulMany(ks.map((_, q) => [roots[q + 1]!.p, e] as const));
+    const all = pre[FIELD_BITS - 1]!;
+    const e = this.add(all.g, all.p);
+    const pe = await this.mulMany(ks.map((k) => [pre[k - 1]!.p, e] as const));
     return ks.map((k, q) => {
-      const Ck = this.add(roots[q + 1]!.g, pe[q]!);
+      const Ck = this.add(pre[k - 1]!.g, pe[q]!);
       const sLow = this.affine(
         this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i))),
         P - 1n,
@@ -570,6 +576,33 @@ export class Session {
       const res = this.addPublic(this.add(sLow, e), lowBits(cu32, N, k));
       return this.sub(res, this.mulConst(Ck, 1n << BigInt(k)));
     });
+  }
+
+  /**
+   * (G, P) of every prefix [0, i] of a carry network (Sklansky's parallel prefix): level l combines
+   * each position whose bit l is set with the last position of the half-block below it, so
+   * ceil(log2(n)) rounds and about (n/2)·log2(n) combines (183 for 61 leaves, against 61 + Σk
+   * for one tree per prefix).
+   */
+  private async prefixCarries(
+    leaves: readonly { g: Shared; p: Shared }[],
+  ): Promise<{ g: Shared; p: Shared }[]> {
+    const pre = leaves.slice();
+    for (let half = 1; half < pre.length; half *= 2) {
+      const at: number[] = [];
+      const pairs: (readonly [Shared, Shared])[] = [];
+      for (let i = 0; i < pre.length; i++) {
+        if ((i & half) === 0) continue;
+        const low = pre[(i & ~(2 * half - 1)) + half - 1]!;
+        pairs.push([pre[i]!.p, low.g], [pre[i]!.p, low.p]);
+        at.push(i);
+      }
+      const prods = await this.mulMany(pairs);
+      at.forEach((i, q) => {
+        pre[i] = { g: this.add(pre[i]!.g, prods[2 * q]!), p: prods[2 * q + 1]! };
+      });
+    }
+    return pre;
   }
 
   /**

@@ -15,7 +15,8 @@
  * 2. Coefficient j by Frisch–Waugh–Lovell: eliminate every other coefficient variable (Gaussian
  *    elimination of the symmetric matrix, in a fixed order), then β̃_j = S_jy / S_jj on the 2×2
  *    Schur complement that is left. The k + 1 eliminations share their common prefixes (entries
- *    are memoised by the ordered list of eliminated variables), all cells of one elimination level
+ *    are memoised by the ordered list of eliminated variables; the orders eliminate one half of
+ *    the coefficients for all of the other half, recursively), all cells of one elimination level
  *    are batched, and the levels are the only sequential part: k levels and one final division,
  *    whatever the number of rows or groups.
  * 3. One elimination step on entries x (base), u, v (pivot row) and pivot d:
@@ -144,10 +145,23 @@ export function regressSchedule(k: number): Schedule {
     }
     return key;
   };
-  const finals = Array.from({ length: k + 1 }, (_, j) => {
-    const seq = Array.from({ length: k + 1 }, (_, i) => i).filter((i) => i !== j);
-    return { jj: need(seq, j, j), jy: need(seq, j, Y) };
-  });
+  // Leave-one-out by halves: eliminating one half serves every coefficient of the other half
+  // (k = 3: 36 cells instead of 41 for one ordering per coefficient; k = 8: 373 instead of 606).
+  const finals: { jj: Key; jy: Key }[] = [];
+  const split = (prefix: number[], rest: number[]): void => {
+    if (rest.length === 1) {
+      const j = rest[0]!;
+      finals[j] = { jj: need(prefix, j, j), jy: need(prefix, j, Y) };
+      return;
+    }
+    const h = Math.floor(rest.length / 2);
+    split([...prefix, ...rest.slice(0, h)], rest.slice(h));
+    split([...prefix, ...rest.slice(h)], rest.slice(0, h));
+  };
+  split(
+    [],
+    Array.from({ length: k + 1 }, (_, i) => i),
+  );
   return { levels: levels.map((m) => [...m.values()]), finals, initial: [...initial.values()] };
 }
 
