@@ -8,6 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { runParties, type Shared } from '../../src/mpc/index';
 import { solveExact } from '../../src/query/finalize';
 import {
+  compileQueryText,
+  evaluatePlain,
+  layout,
+  planQuery,
+  runPlanInMemory,
+  type Policy,
+} from '../../src/query/index';
+import {
   REGRESS_FRAC_BITS,
   regressScaling,
   regressPlain,
@@ -177,4 +185,84 @@ describe('REGRESS inside MPC equals its definition bit for bit', () => {
       console.log(`regressShared n=${n}: ${ms.toFixed(0)} ms`);
     },
   );
+});
+
+describe('what REGRESS opens', () => {
+  const SCHEMA = {
+    name: 'patients',
+    rows: 100_000,
+    columns: [
+      { name: 'age', type: { kind: 'integer', min: 0, max: 120 } },
+      { name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } },
+      { name: 'sex', type: { kind: 'category', domain: ['F', 'M'] } },
+    ],
+  } as const;
+  const NONE: Policy = { minCohort: 0 };
+  /** Exact OLS of bmi on age (natural units) over the rows of one sex. */
+  const ols = (data: bigint[][], sex: bigint): [number, number] | null => {
+    const idx = data[2]!.flatMap((s, i) => (s === sex ? [i] : []));
+    const x = idx.map((i) => data[0]![i]!);
+    const y = idx.map((i) => data[1]![i]!); // tenths
+    const n = BigInt(x.length);
+    const sx = x.reduce((a, b) => a + b, 0n);
+    const sy = y.reduce((a, b) => a + b, 0n);
+    const sxx = x.reduce((a, b) => a + b * b, 0n);
+    const sxy = x.reduce((a, b, i) => a + b * y[i]!, 0n);
+    const sol = solveExact(
+      [
+        [n, sx],
+        [sx, sxx],
+      ],
+      [sy, sxy],
+    );
+    return sol
+      ? [Number(sol[0]![0]) / Number(sol[0]![1]) / 10, Number(sol[1]![0]) / Number(sol[1]![1]) / 10]
+      : null;
+  };
+
+  it('only the coefficients and their status: no count, sum or cross-product slot is opened', async () => {
+    const plan = planQuery(
+      compileQueryText('SELECT REGRESS(bmi, age) FROM patients GROUP BY sex', SCHEMA),
+    );
+    expect(plan.fixed.map((f) => f.kind)).toEqual(['regress', 'regress']);
+    const r = rng(SEED + 9);
+    const rows = 300;
+    const age = Array.from({ length: rows }, () => BigInt(Math.floor(r() * 121)));
+    const bmi = age.map((a) => BigInt(Math.min(700, 100 + Math.round(Number(a) * 2.5 + r() * 80))));
+    // M: only two rows, both of age 40 — a single distinct x, so the slope is undefined (null)
+    const sex = age.map((_, i) => (i < rows - 2 ? 0n : 1n));
+    age[rows - 1] = 40n;
+    age[rows - 2] = 40n;
+    const data = [age, bmi, sex];
+    const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy: NONE });
+    expect(run.opened).toEqual(evaluatePlain(plan, data, NONE));
+    for (let g = 0; g < 2; g++)
+      plan.rowVecs.forEach((_, v) =>
+        expect(run.opened[layout.stat(plan, g, v)], `group ${g} stat ${v}`).toBe(0n),
+      );
+    const [F, M] = run.result.rows;
+    const want = ols(data, 0n)!;
+    const [icpt, slope] = F!.values[0] as number[];
+    // scaled units 2^-30 · 2^(e_j − e_y), in natural units well below 1e-6 here
+    expect(Math.abs(icpt! - want[0])).toBeLessThan(1e-6);
+    expect(Math.abs(slope! - want[1])).toBeLessThan(1e-8);
+    expect(ols(data, 1n)).toBeNull();
+    expect(M!.values[0]).toEqual([null, null]);
+  });
+
+  it('with DP noise, REGRESS comes from the noisy statistics (status 2)', async () => {
+    const plan = planQuery(compileQueryText('SELECT REGRESS(bmi, age) FROM patients', SCHEMA));
+    const data = [
+      Array.from({ length: 80 }, (_, i) => BigInt(i % 60)),
+      Array.from({ length: 80 }, (_, i) => BigInt(150 + 3 * (i % 60))),
+      Array.from({ length: 80 }, () => 0n),
+    ];
+    const policy: Policy = { minCohort: 0, noise: { mechanism: 'laplace', epsilon: 2 } };
+    const run = await runPlanInMemory(plan, data, { n: 3, t: 1, policy });
+    const at = layout.fixed(plan, 0, 0);
+    expect(run.opened.slice(at, at + 6)).toEqual([0n, 2n, 0n, 0n, 2n, 0n]);
+    expect(run.opened[layout.stat(plan, 0, 0)]).not.toBe(0n);
+    const v = run.result.rows[0]!.values[0] as (number | null)[];
+    expect(v.every((b) => typeof b === 'number')).toBe(true);
+  });
 });
