@@ -157,7 +157,9 @@ async function run(opts: BenchOptions): Promise<BenchRecord[]> {
       const wide = await uploadCsv(new TextDecoder().decode(csvBytes(uploadRows)));
       if (wide.rows !== uploadRows)
         throw new Error(`storage.upload: accepted ${wide.rows} of ${uploadRows} rows`);
-      opts.log(`[bench] uploaded ${uploadRows} rows x 10 columns in ${wide.seconds.toFixed(1)} s`);
+      opts.log(
+        `[bench] uploaded ${uploadRows} rows x 10 columns in ${wide.seconds.toFixed(1)} s (phases from CSV fetch: ${wide.phases.map((p) => `${p.phase} ${p.at.toFixed(1)} s`).join(', ')})`,
+      );
       out.push({
         name: 'storage.upload',
         value: wide.seconds,

@@ -29,7 +29,13 @@ export function seedInPage(
     minCohort: number;
     budget: number;
   },
-): Promise<{ datasetId: Hex; rows: number; committee: string[]; seconds: number }> {
+): Promise<{
+  datasetId: Hex;
+  rows: number;
+  committee: string[];
+  seconds: number;
+  phases: { phase: string; at: number }[];
+}> {
   return page.evaluate(async (o) => {
     const m = (await import(
       /* @vite-ignore */ `${location.origin}/src/app/demo-seed.ts`
@@ -54,6 +60,7 @@ export function seedInPage(
       rows: r.rows,
       committee: r.committee.map(String),
       seconds: (performance.now() - t) / 1000,
+      phases: r.phases,
     };
   }, o);
 }

@@ -415,6 +415,11 @@ class Client implements ConfideClient {
     } finally {
       worker.terminate();
     }
+    onProgress({
+      phase: 'send',
+      fraction: 0.55,
+      message: `sending each of ${sealed.length} committee members its sealed shares`,
+    });
     let sent = 0;
     const receipts: Receipt[] = await Promise.all(
       sealed.map(async (s) => {

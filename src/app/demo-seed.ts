@@ -33,6 +33,7 @@ export async function seedDemo(o: SeedOptions) {
   const client = await createClient({
     chain: { cfg: o.cfg, pub, account: wallet.account.address, wallet: async () => wallet },
   });
+  const t0 = performance.now();
   try {
     const res = await fetch(o.csvUrl);
     if (!res.ok) throw new Error(`demo seed: ${o.csvUrl} returned ${res.status}`);
@@ -46,7 +47,16 @@ export async function seedDemo(o: SeedOptions) {
     };
     const report = validateAndEncode(csv, schema);
     const accepted = acceptValidation(report, { dropRejectedRows: false });
-    const up = await client.upload(accepted, { name: o.name });
+    // Seconds from the start at which each upload phase began (parse and encode, then the
+    // client's phases), for benchmark breakdowns.
+    const phases: { phase: string; at: number }[] = [
+      { phase: 'parse', at: 0 },
+      { phase: 'committee', at: (performance.now() - t0) / 1000 },
+    ];
+    const up = await client.upload(accepted, { name: o.name }, (p) => {
+      if (phases.at(-1)!.phase !== p.phase)
+        phases.push({ phase: p.phase, at: (performance.now() - t0) / 1000 });
+    });
     await grantAccess(wallet, pub, o.cfg.confide, up.datasetId, o.researcher, {
       kinds: QUERY_KINDS,
       minCohort: o.minCohort,
@@ -58,6 +68,7 @@ export async function seedDemo(o: SeedOptions) {
       rows: accepted.acceptedRows,
       committee: up.committee,
       seconds: up.seconds,
+      phases,
     };
   } finally {
     client.close();

@@ -269,6 +269,7 @@ export class NodeService {
     try {
       switch (h.t) {
         case 'upload': {
+          const started = performance.now();
           const { manifest, receipt } = await acceptShareBundle(
             this.store,
             msg.body,
@@ -277,7 +278,7 @@ export class NodeService {
             h.meta,
           );
           this.rt.log(
-            `stored dataset ${h.datasetId.slice(0, 12)}… v${manifest.version} as member ${manifest.memberIndex}`,
+            `stored dataset ${h.datasetId.slice(0, 12)}… v${manifest.version} as member ${manifest.memberIndex} (${(msg.body.length / 2 ** 20).toFixed(1)} MiB sealed, decrypted, written and hashed in ${((performance.now() - started) / 1000).toFixed(1)} s)`,
           );
           this.reply(from, { t: 'receipt', req: h.req, receipt });
           this.onChange();
