@@ -13,6 +13,7 @@ export {
   findInconsistent,
   berlekampWelch,
   lagrangeCoefficients,
+  lagrangeAt,
   xOf,
   checkParams,
 } from './shamir';

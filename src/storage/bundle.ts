@@ -16,6 +16,12 @@
  *   frame 0 plaintext: JSON {"chunkSize":n,"columns":[{"name":..,"rows":..}]}
  *   frame k plaintext: u16le column | u32le chunk | shares (8 bytes each, LE)
  *
+ * A seeded bundle (`sealSeededBundle`) has frame 0 only, its JSON adding "seed": 64 hex digits:
+ * the member's shares of column ci, chunk k are the PRG expansion of the seed at (step ci,
+ * stream k) (src/mpc/prg.ts, AES-256-CTR). The owner gives t of the c members a seed and
+ * computes the others' shares through the points the seeds fix (src/storage/upload.ts), so a
+ * degree-t sharing costs c − t share vectors on the wire instead of c.
+ *
  * Sender authentication is out of scope here: anyone can encrypt to a node key. What binds the
  * data to the owner is the owner's on-chain registration of the members' receipts (Merkle roots of
  * what each member stored); a member fed forged shares produces a receipt the owner does not register.
@@ -23,6 +29,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { prgExpand, prgKey } from '../mpc/index';
 import { concatBytes, fromHex, shareBytes, toHex, u16le, u32le, utf8 } from './bytes';
 import { StorageError } from './errors';
 import { FIELD_P, MAX_CHUNK_SIZE, MAX_COLUMNS, checkDatasetId } from './store';
@@ -44,6 +51,36 @@ export interface BundleContext {
 export interface ShareBundle extends BundleContext {
   chunkSize: number;
   columns: { name: string; shares: BigUint64Array }[];
+}
+
+/** A member's bundle that carries a PRG seed in place of its shares. */
+export interface SeededBundle extends BundleContext {
+  chunkSize: number;
+  /** SEED_BYTES random bytes. */
+  seed: Uint8Array;
+  columns: { name: string; rows: number }[];
+}
+
+export const SEED_BYTES = 32;
+
+/** The PRG key of a seed (the 32 bytes as AES-256 key material). */
+export function seedKey(seed: Uint8Array): Promise<CryptoKey> {
+  if (seed.length !== SEED_BYTES)
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `seed must be ${SEED_BYTES} bytes, got ${seed.length}`,
+    );
+  return prgKey(new BigUint64Array(seed.slice().buffer));
+}
+
+/** Shares of column `ci`, chunk `k` (n rows) that a seed stands for. */
+export function seededChunk(
+  key: CryptoKey,
+  ci: number,
+  k: number,
+  n: number,
+): Promise<BigUint64Array> {
+  return prgExpand(key, ci, k, n);
 }
 
 export interface SealOptions {
@@ -109,29 +146,8 @@ export async function sealShareBundle(
   recipientPublicKey: Uint8Array,
   opts: SealOptions = {},
 ): Promise<Uint8Array> {
-  checkContext(bundle, 'sealShareBundle');
-  if (
-    !secp256k1.utils.isValidPublicKey(recipientPublicKey, true) ||
-    recipientPublicKey.length !== 33
-  ) {
-    throw new StorageError(
-      'BUNDLE_MALFORMED',
-      'sealShareBundle: recipient key is not a compressed secp256k1 public key',
-    );
-  }
   const { chunkSize } = bundle;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
-    throw new StorageError(
-      'BUNDLE_MALFORMED',
-      `sealShareBundle: chunk size must be 1..${MAX_CHUNK_SIZE}`,
-    );
-  }
-  if (bundle.columns.length === 0 || bundle.columns.length > MAX_COLUMNS) {
-    throw new StorageError(
-      'BUNDLE_MALFORMED',
-      `sealShareBundle: 1..${MAX_COLUMNS} columns required`,
-    );
-  }
+  checkShape(bundle, recipientPublicKey, 'sealShareBundle');
   const chunks: { col: number; chunk: number; shares: BigUint64Array }[] = [];
   bundle.columns.forEach((c, ci) => {
     for (let k = 0; k * chunkSize < c.shares.length; k++) {
@@ -142,6 +158,70 @@ export async function sealShareBundle(
       });
     }
   });
+  return sealFrames(
+    bundle,
+    { chunkSize, columns: bundle.columns.map((c) => ({ name: c.name, rows: c.shares.length })) },
+    chunks,
+    recipientPublicKey,
+    opts,
+  );
+}
+
+/**
+ * Encrypts a seeded bundle (one frame: the metadata with the seed) to the member's node key; the
+ * member expands the seed into its shares (`openShareBundleStream`).
+ */
+export async function sealSeededBundle(
+  bundle: SeededBundle,
+  recipientPublicKey: Uint8Array,
+  opts: SealOptions = {},
+): Promise<Uint8Array> {
+  checkShape(bundle, recipientPublicKey, 'sealSeededBundle');
+  if (bundle.seed.length !== SEED_BYTES)
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `sealSeededBundle: seed must be ${SEED_BYTES} bytes, got ${bundle.seed.length}`,
+    );
+  return sealFrames(
+    bundle,
+    { chunkSize: bundle.chunkSize, columns: bundle.columns, seed: toHex(bundle.seed) },
+    [],
+    recipientPublicKey,
+    opts,
+  );
+}
+
+function checkShape(
+  bundle: BundleContext & { chunkSize: number; columns: readonly unknown[] },
+  recipientPublicKey: Uint8Array,
+  where: string,
+): void {
+  checkContext(bundle, where);
+  if (
+    !secp256k1.utils.isValidPublicKey(recipientPublicKey, true) ||
+    recipientPublicKey.length !== 33
+  ) {
+    throw new StorageError(
+      'BUNDLE_MALFORMED',
+      `${where}: recipient key is not a compressed secp256k1 public key`,
+    );
+  }
+  const { chunkSize } = bundle;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > MAX_CHUNK_SIZE) {
+    throw new StorageError('BUNDLE_MALFORMED', `${where}: chunk size must be 1..${MAX_CHUNK_SIZE}`);
+  }
+  if (bundle.columns.length === 0 || bundle.columns.length > MAX_COLUMNS) {
+    throw new StorageError('BUNDLE_MALFORMED', `${where}: 1..${MAX_COLUMNS} columns required`);
+  }
+}
+
+async function sealFrames(
+  ctx: BundleContext,
+  metaJson: object,
+  chunks: readonly { col: number; chunk: number; shares: BigUint64Array }[],
+  recipientPublicKey: Uint8Array,
+  opts: SealOptions,
+): Promise<Uint8Array> {
   const total = 1 + chunks.length;
   if (total > MAX_FRAMES)
     throw new StorageError('BUNDLE_MALFORMED', `sealShareBundle: more than ${MAX_FRAMES} frames`);
@@ -155,18 +235,13 @@ export async function sealShareBundle(
   const header = concatBytes(
     MAGIC,
     ephPub,
-    fromHex(bundle.datasetId, 32, 'datasetId'),
-    u32le(bundle.version),
-    u16le(bundle.memberIndex),
+    fromHex(ctx.datasetId, 32, 'datasetId'),
+    u32le(ctx.version),
+    u16le(ctx.memberIndex),
     u32le(total),
   );
 
-  const meta = utf8.encode(
-    JSON.stringify({
-      chunkSize,
-      columns: bundle.columns.map((c) => ({ name: c.name, rows: c.shares.length })),
-    }),
-  );
+  const meta = utf8.encode(JSON.stringify(metaJson));
   const parts: Uint8Array[] = [header];
   const seal = async (i: number, plain: Uint8Array<ArrayBuffer>): Promise<void> => {
     const ct = new Uint8Array(
@@ -180,6 +255,7 @@ export async function sealShareBundle(
     opts.onProgress?.(i + 1, total);
   };
   await seal(0, meta as Uint8Array<ArrayBuffer>);
+  meta.fill(0);
   for (let i = 0; i < chunks.length; i++) {
     const { col, chunk, shares } = chunks[i]!;
     const plain = concatBytes(
@@ -286,7 +362,7 @@ export async function openShareBundleStream(
       );
     }
   };
-  let meta: { chunkSize: number; columns: { name: string; rows: number }[] };
+  let meta: { chunkSize: number; columns: { name: string; rows: number }[]; seed?: unknown };
   try {
     meta = JSON.parse(
       new TextDecoder('utf-8', { fatal: true }).decode(await open(0)),
@@ -311,17 +387,43 @@ export async function openShareBundleStream(
   ) {
     throw new StorageError('BUNDLE_MALFORMED', 'share bundle: metadata out of range');
   }
+  const seeded = meta.seed !== undefined;
+  if (seeded && (typeof meta.seed !== 'string' || !/^[0-9a-f]{64}$/.test(meta.seed)))
+    throw new StorageError('BUNDLE_MALFORMED', 'share bundle: seed is not 32 bytes of hex');
   let expectedFrames = 1;
   for (const c of meta.columns) {
     if (typeof c.name !== 'string' || !Number.isInteger(c.rows) || c.rows < 0)
       throw new StorageError('BUNDLE_MALFORMED', 'share bundle: bad column metadata');
-    expectedFrames += Math.ceil(c.rows / cs);
+    if (!seeded) expectedFrames += Math.ceil(c.rows / cs);
   }
   if (expectedFrames !== h.frames)
     throw new StorageError(
       'BUNDLE_MALFORMED',
       `share bundle: metadata implies ${expectedFrames} frames, header says ${h.frames}`,
     );
+  const info = {
+    datasetId: h.datasetId,
+    version: h.version,
+    memberIndex: h.memberIndex,
+    chunkSize: cs,
+    columns: meta.columns.map((c) => ({ name: c.name, rows: c.rows })),
+  };
+  if (seeded) {
+    if (off !== sealed.length)
+      throw new StorageError(
+        'BUNDLE_MALFORMED',
+        `share bundle: ${sealed.length - off} trailing bytes`,
+      );
+    const seed = fromHex(meta.seed as string, SEED_BYTES, 'seed');
+    const prg = await seedKey(seed);
+    seed.fill(0);
+    for (let ci = 0; ci < meta.columns.length; ci++) {
+      const rows = meta.columns[ci]!.rows;
+      for (let k = 0; k * cs < rows; k++)
+        await onChunk(ci, k, await seededChunk(prg, ci, k, Math.min(cs, rows - k * cs)));
+    }
+    return info;
+  }
   let i = 1;
   for (let ci = 0; ci < meta.columns.length; ci++) {
     const col = meta.columns[ci]!;
@@ -358,13 +460,7 @@ export async function openShareBundleStream(
       'BUNDLE_MALFORMED',
       `share bundle: ${sealed.length - off} trailing bytes`,
     );
-  return {
-    datasetId: h.datasetId,
-    version: h.version,
-    memberIndex: h.memberIndex,
-    chunkSize: cs,
-    columns: meta.columns,
-  };
+  return info;
 }
 
 export interface OpenedBundleInfo extends BundleContext {

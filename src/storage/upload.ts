@@ -10,9 +10,17 @@
  *   owner:  collectReceipts -> register on chain (schema hash, committee, roots)
  */
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { Field, share, cryptoRng, type Rng } from '../mpc/index';
+import { checkParams, cryptoRng, Field, lagrangeAt, xOf, type Rng } from '../mpc/index';
 import { fromHex, toHex } from './bytes';
-import { openShareBundleStream, sealShareBundle, type BundleContext } from './bundle';
+import {
+  openShareBundleStream,
+  sealSeededBundle,
+  sealShareBundle,
+  seededChunk,
+  seedKey,
+  SEED_BYTES,
+  type BundleContext,
+} from './bundle';
 import { StorageError } from './errors';
 import { signReceipt, verifyReceipt, type Receipt } from './receipt';
 import type { AcceptedDataset } from './schema';
@@ -48,6 +56,14 @@ export interface UploadProgress {
 /**
  * Secret-shares every accepted column (degree t, c = members.length) and seals each member's bundle
  * to its key. The plaintext columns are not modified; the caller drops them afterwards.
+ *
+ * Members 0..t−1 get a seeded bundle: a fresh 32-byte seed whose PRG expansion (`seededChunk`) is
+ * their share vector of every column. Those t pseudo-random shares and the secret fix the degree-t
+ * polynomial of each value, so the other members' shares are the Lagrange combinations
+ * f(x_m) = λ_m0·s + Σ_j λ_mj·f(x_j) through the points 0, x_0..x_(t−1). A uniformly random
+ * polynomial with f(0) = s and t shares chosen uniformly at random are the same distribution, so
+ * this is Shamir sharing with pseudo-random coefficients (AES-256-CTR, as the engine's double
+ * sharings); the bytes on the wire drop from c share vectors to c − t (2 of 5 members with t = 2).
  */
 export async function shareAndSeal(
   data: AcceptedDataset,
@@ -62,29 +78,64 @@ export async function shareAndSeal(
         `shareAndSeal: members[${j}] has member index ${m.memberIndex}`,
       );
   });
+  checkParams(c, target.t, 'shareAndSeal');
   const F = opts.field ?? new Field();
   const rng = opts.rng ?? cryptoRng;
+  const chunkSize = target.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const seeded = target.t;
+  const seeds = Array.from({ length: seeded }, () => {
+    const b = new Uint8Array(SEED_BYTES);
+    rng.fill(b);
+    return b;
+  });
+  const keys = await Promise.all(seeds.map(seedKey));
+  const points = [0n, ...seeds.map((_, j) => xOf(j))];
   const perMember: { name: string; shares: BigUint64Array }[][] = Array.from(
     { length: c },
     () => [],
   );
-  data.columns.forEach((col, k) => {
-    const s = share(F, col.values, c, target.t, rng);
-    s.forEach((v, j) => perMember[j]!.push({ name: col.name, shares: v }));
+  for (let k = 0; k < data.columns.length; k++) {
+    const col = data.columns[k]!;
+    const rows = col.values.length;
+    // the seeded members' shares, chunk by chunk as they expand them
+    const prg = await Promise.all(
+      keys.map(async (key) => {
+        const out = new BigUint64Array(rows);
+        for (let ch = 0; ch * chunkSize < rows; ch++) {
+          const n = Math.min(chunkSize, rows - ch * chunkSize);
+          out.set(await seededChunk(key, k, ch, n), ch * chunkSize);
+        }
+        return out;
+      }),
+    );
+    for (let m = seeded; m < c; m++)
+      perMember[m]!.push({
+        name: col.name,
+        shares: F.linComb([col.values, ...prg], lagrangeAt(points, xOf(m))),
+      });
+    for (const v of prg) v.fill(0n);
     opts.onProgress?.({ phase: 'share', done: k + 1, total: data.columns.length });
-  });
+  }
   const out: SealedForMember[] = [];
   for (let j = 0; j < c; j++) {
-    const sealed = await sealShareBundle(
-      {
-        datasetId: target.datasetId,
-        version: target.version,
-        memberIndex: j,
-        chunkSize: target.chunkSize ?? DEFAULT_CHUNK_SIZE,
-        columns: perMember[j]!,
-      },
-      target.members[j]!.publicKey,
-    );
+    const ctx = {
+      datasetId: target.datasetId,
+      version: target.version,
+      memberIndex: j,
+      chunkSize,
+    };
+    const sealed =
+      j < seeded
+        ? await sealSeededBundle(
+            {
+              ...ctx,
+              seed: seeds[j]!,
+              columns: data.columns.map((col) => ({ name: col.name, rows: col.values.length })),
+            },
+            target.members[j]!.publicKey,
+          )
+        : await sealShareBundle({ ...ctx, columns: perMember[j]! }, target.members[j]!.publicKey);
+    if (j < seeded) seeds[j]!.fill(0);
     for (const col of perMember[j]!) col.shares.fill(0n);
     out.push({ memberIndex: j, sealed });
     opts.onProgress?.({ phase: 'seal', done: j + 1, total: c });

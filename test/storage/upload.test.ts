@@ -1,6 +1,13 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { Field, reconstruct, seededRng } from '../../src/mpc/index';
+import {
+  Field,
+  findInconsistent,
+  reconstruct,
+  robustReconstruct,
+  seededRng,
+} from '../../src/mpc/index';
+import { sealSeededBundle } from '../../src/storage/bundle';
 import { parseCsv } from '../../src/storage/csv';
 import { IdbShareStore } from '../../src/storage/idb-store';
 import { acceptValidation, inferSchema, validateAndEncode } from '../../src/storage/schema';
@@ -89,6 +96,82 @@ describe('upload orchestration', () => {
         ).receipt;
       }),
     ).rejects.toThrow(/RECEIPT_INVALID: .*member 1: peer gone/);
+  });
+
+  it('t of c members get a seed instead of their shares; all c stored partitions lie on one degree-t polynomial', async () => {
+    const keys = Array.from({ length: 5 }, () => newNodeKey());
+    const stores = await Promise.all(keys.map((_, j) => IdbShareStore.open(`seeded-${j}`)));
+    const data = dataset(1000);
+    const target = {
+      datasetId: DS1,
+      version: 1,
+      t: 2,
+      chunkSize: 300,
+      members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
+    };
+    const sealed = await shareAndSeal(data, target, { field: F });
+    // members 0 and 1 receive a seed (one frame, a few hundred bytes); 2..4 their shares
+    const sizes = sealed.map((s) => s.sealed.length);
+    expect(sizes[0]).toBeLessThan(600);
+    expect(sizes[1]).toBeLessThan(600);
+    for (const j of [2, 3, 4]) expect(sizes[j]).toBeGreaterThan(2 * 1000 * 8);
+    for (let j = 0; j < 5; j++)
+      await acceptShareBundle(stores[j]!, sealed[j]!.sealed, keys[j]!.secretKey, {
+        datasetId: DS1,
+        version: 1,
+        memberIndex: j,
+      });
+    for (const [ci, name] of ['a', 'b'].entries()) {
+      const cols = await Promise.all(stores.map((st) => st.readColumn(DS1, name)));
+      // every member's shares, seeded or sent, agree with one polynomial of degree 2
+      const all = robustReconstruct(F, cols, [0, 1, 2, 3, 4], 2);
+      expect(all.values).toEqual(data.columns[ci]!.values);
+      expect(all.faulty).toEqual([]);
+      expect(findInconsistent(F, cols, [0, 1, 2, 3, 4], 2)).toEqual([]);
+      // and any t + 1 of them reconstruct, seeded members included
+      for (const set of [
+        [0, 1, 2],
+        [0, 3, 4],
+        [1, 2, 4],
+      ])
+        expect(
+          reconstruct(
+            F,
+            set.map((j) => cols[j]!),
+            set,
+          ),
+        ).toEqual(data.columns[ci]!.values);
+    }
+    // a seeded bundle is authenticated like any other: tampered, or opened by another member
+    const bad = sealed[0]!.sealed.slice();
+    bad[bad.length - 5]! ^= 1;
+    await expect(
+      acceptShareBundle(stores[0]!, bad, keys[0]!.secretKey, {
+        datasetId: DS1,
+        version: 1,
+        memberIndex: 0,
+      }),
+    ).rejects.toMatchObject({ code: 'BUNDLE_AUTH' });
+    await expect(
+      acceptShareBundle(stores[1]!, sealed[0]!.sealed, keys[1]!.secretKey, {
+        datasetId: DS1,
+        version: 1,
+        memberIndex: 1,
+      }),
+    ).rejects.toMatchObject({ code: 'BUNDLE_CONTEXT' });
+    await expect(
+      sealSeededBundle(
+        {
+          datasetId: DS1,
+          version: 1,
+          memberIndex: 0,
+          chunkSize: 10,
+          seed: new Uint8Array(31),
+          columns: [{ name: 'a', rows: 3 }],
+        },
+        keys[0]!.publicKey,
+      ),
+    ).rejects.toThrow(/seed must be 32 bytes, got 31/);
   });
 
   it('a bundle whose last frame is tampered stores nothing: the previous version stays current', async () => {
