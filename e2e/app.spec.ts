@@ -136,11 +136,12 @@ test('hospital uploads the sample CSV and grants; the researcher queries with th
   await expect(health).toContainText('5 of 5 online', { timeout: 60_000 });
   await expect(health).toContainText('5 of 5 shares verified', { timeout: 60_000 });
 
-  // Grant the researcher: the default kinds, cohort 10, budget 3, 30 days.
+  // Grant the researcher: the default kinds and regression, cohort 10, budget 3, 30 days.
   const researcherKey = generatePrivateKey();
   const researcherAddr = privateKeyToAccount(researcherKey).address;
   const dsBox = hp.getByTestId(`dataset-${datasetId}`);
   await dsBox.getByTestId('grant-researcher').fill(researcherAddr);
+  await dsBox.getByTestId('grant-kinds').getByLabel('regress', { exact: true }).check();
   await dsBox.getByTestId('grant-budget').fill('3');
   await dsBox.getByTestId('grant-submit').click();
   await expect(dsBox.getByTestId('grant-message')).toContainText(`granted ${researcherAddr}`, {
@@ -275,10 +276,25 @@ test('node tabs reloaded keep their shares and the next query succeeds; then the
   await waitFullMesh(nodes, 60_000);
   await expect.poll(partitions, { timeout: 30_000 }).toEqual(before);
 
+  // A regression solved inside MPC (only the coefficients are opened), against least squares in
+  // the clear over the same rows.
   const rp = researcher.page;
-  const young = patients.filter((p) => p.age < 30).length;
-  expect(await runText(rp, 'SELECT COUNT(*) FROM cohort WHERE age < 30')).toBe('done');
-  expect(await resultRows(rp)).toEqual([[young.toLocaleString('en-US')]]);
+  const young = patients.filter((p) => p.age < 30);
+  expect(await runText(rp, 'SELECT COUNT(*), REGRESS(bmi, age) FROM cohort WHERE age < 30')).toBe(
+    'done',
+  );
+  const [[count, coefs]] = (await resultRows(rp)) as [[string, string]];
+  expect(count).toBe(young.length.toLocaleString('en-US'));
+  const n = young.length;
+  const mx = young.reduce((a, p) => a + p.age, 0) / n;
+  const my = young.reduce((a, p) => a + p.bmi, 0) / n;
+  const sxy = young.reduce((a, p) => a + (p.age - mx) * (p.bmi - my), 0);
+  const sxx = young.reduce((a, p) => a + (p.age - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  const [gotIcpt, gotSlope] = coefs.split(', ').map((v) => Number(v.replace(/,/g, '')));
+  // the table shows 6 significant digits
+  expect(Math.abs(gotSlope! - slope)).toBeLessThan(1e-5 * Math.max(1, Math.abs(slope)));
+  expect(Math.abs(gotIcpt! - (my - slope * mx))).toBeLessThan(1e-5 * Math.abs(my));
 
   // Budget 3, all used: the workspace says so and does not let the researcher pay again.
   const asked = await nodeQueryCount();
