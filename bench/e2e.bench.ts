@@ -26,9 +26,9 @@ import { median, type Benchmark, type BenchOptions, type BenchRecord } from './h
 import { csvBytes } from './storage.bench';
 import { firstValue, queryInPage, seedInPage } from '../e2e/support/demo-page';
 
-const ANVIL_PORT = 48545;
-const SIGNALING_PORT = 48600;
-const APP_PORT = 48173;
+const ANVIL_PORT = 24545;
+const SIGNALING_PORT = 24600;
+const APP_PORT = 24173;
 const NODES = 5;
 const DATA_DIR = '.cache/bench-e2e';
 /** anvil's public dev accounts 1 and 2 (the same demo wallets network.ts prints). */

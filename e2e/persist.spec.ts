@@ -15,9 +15,11 @@ import { printNodeEvents, startAppNetwork, type AppNetwork } from './support/app
 import { firstValue, queryInPage, seedInPage } from './support/demo-page';
 import { waitFullMesh, type NodeTab } from './support/node-tabs';
 
-const ANVIL_PORT = 38748;
-const SIGNALING_PORT = 38800;
-const VITE_PORT = 38373;
+// Ports below Linux's ephemeral range (32768–60999): an outgoing connection's local port, or its
+// TIME_WAIT, can otherwise hold the port when a server binds it (seen once: anvil EADDRINUSE).
+const ANVIL_PORT = 22748;
+const SIGNALING_PORT = 22800;
+const VITE_PORT = 22373;
 const ROOM = 'persist-e2e';
 const ROWS = 100_000;
 const NODES = 5;

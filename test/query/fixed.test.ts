@@ -23,6 +23,7 @@ import {
   toChunks,
   toDigits,
 } from '../../src/query/fixdiv';
+import { AGE_BMI_SEX } from './fixtures';
 import { randomDataset, rng } from './gen';
 import { initSqlite, loadSqlite } from './sqlite';
 
@@ -30,15 +31,7 @@ beforeAll(initSqlite);
 const SEED = Number(process.env.QUERY_SEED ?? 20261125);
 const NONE: Policy = { minCohort: 0 };
 
-const SCHEMA = {
-  name: 'patients',
-  rows: 100_000,
-  columns: [
-    { name: 'age', type: { kind: 'integer', min: 0, max: 120 } },
-    { name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } },
-    { name: 'sex', type: { kind: 'category', domain: ['F', 'M'] } },
-  ],
-} as const;
+const SCHEMA = AGE_BMI_SEX;
 
 describe('multi-limb division (fixdiv) against BigInt', () => {
   it('floor(X·2^f / d) for numerators far beyond the field, divisors up to 2^50', async () => {

@@ -16,3 +16,14 @@ export const PATIENTS: DatasetSchema = {
     { name: 'Notes', type: { kind: 'category', domain: ['a'] } },
   ],
 };
+
+/** Three columns (age, bmi, sex) over 100,000 declared rows: the fixed-point statistics tests. */
+export const AGE_BMI_SEX = {
+  name: 'patients',
+  rows: 100_000,
+  columns: [
+    { name: 'age', type: { kind: 'integer', min: 0, max: 120 } },
+    { name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } },
+    { name: 'sex', type: { kind: 'category', domain: ['F', 'M'] } },
+  ],
+} as const;

@@ -22,6 +22,7 @@ import {
   regressShared,
 } from '../../src/query/regress';
 import { rng } from './gen';
+import { AGE_BMI_SEX } from './fixtures';
 
 const SEED = Number(process.env.QUERY_SEED ?? 20261207);
 
@@ -188,15 +189,7 @@ describe('REGRESS inside MPC equals its definition bit for bit', () => {
 });
 
 describe('what REGRESS opens', () => {
-  const SCHEMA = {
-    name: 'patients',
-    rows: 100_000,
-    columns: [
-      { name: 'age', type: { kind: 'integer', min: 0, max: 120 } },
-      { name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } },
-      { name: 'sex', type: { kind: 'category', domain: ['F', 'M'] } },
-    ],
-  } as const;
+  const SCHEMA = AGE_BMI_SEX;
   const NONE: Policy = { minCohort: 0 };
   /** Exact OLS of bmi on age (natural units) over the rows of one sex. */
   const ols = (data: bigint[][], sex: bigint): [number, number] | null => {
