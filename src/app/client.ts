@@ -311,6 +311,21 @@ class Client implements ConfideClient {
     p.resolve(m);
   }
 
+  /**
+   * A bodiless request to one committee member (15 s) whose failure — unreachable, timed out — is
+   * noted in `problems` instead of thrown, for the loops that ask member after member.
+   */
+  private requestNoting(
+    to: string,
+    header: ServiceHeader,
+    problems: string[],
+  ): Promise<ServiceMessage | undefined> {
+    return this.request(to, header, undefined, 15_000).catch((e: unknown) => {
+      problems.push(e instanceof Error ? e.message : String(e));
+      return undefined;
+    });
+  }
+
   private request(
     to: string,
     header: ServiceHeader,
@@ -698,7 +713,7 @@ class Client implements ConfideClient {
     const problems: string[] = [];
     let told = 0;
     for (const key of this.onlineMemberKeys(d)) {
-      const m = await this.request(
+      const m = await this.requestNoting(
         key,
         {
           t: 'resize',
@@ -709,12 +724,8 @@ class Client implements ConfideClient {
           threshold: t,
           proof,
         },
-        undefined,
-        15_000,
-      ).catch((e: unknown) => {
-        problems.push(e instanceof Error ? e.message : String(e));
-        return undefined;
-      });
+        problems,
+      );
       if (m?.header.t === 'resize-ack') told++;
       else if (m) problems.push(errorOf(m));
     }
@@ -759,7 +770,7 @@ class Client implements ConfideClient {
     const problems: string[] = [];
     for (const key of this.onlineMemberKeys(d)) {
       if (ids.every((id) => out.has(id))) break;
-      const m = await this.request(
+      const m = await this.requestNoting(
         key,
         {
           t: 'query-texts',
@@ -768,12 +779,8 @@ class Client implements ConfideClient {
           queryIds: ids.filter((id) => !out.has(id)),
           proof,
         },
-        undefined,
-        15_000,
-      ).catch((e: unknown) => {
-        problems.push(e instanceof Error ? e.message : String(e));
-        return undefined;
-      });
+        problems,
+      );
       if (m?.header.t !== 'query-texts-reply') {
         if (m) problems.push(errorOf(m));
         continue;
