@@ -16,17 +16,14 @@ import type { AnvilHandle } from '../scripts/anvil';
 import {
   printNodeEvents,
   resultRows,
+  specPorts,
   startAppNetwork,
   type AppNetwork,
 } from './support/app-network';
 import { waitFullMesh, type NodeTab } from './support/node-tabs';
 import { openWithWallet } from './support/wallet';
 
-// Ports below Linux's ephemeral range (32768–60999): an outgoing connection's local port, or its
-// TIME_WAIT, can otherwise hold the port when a server binds it (seen once: anvil EADDRINUSE).
-const ANVIL_PORT = 22548;
-const SIGNALING_PORT = 22600;
-const VITE_PORT = 22173;
+const { anvil: ANVIL_PORT, signaling: SIGNALING_PORT, vite: VITE_PORT } = specPorts(0);
 const ROOM = 'app-e2e';
 const BASE = `http://127.0.0.1:${VITE_PORT}`;
 const SHOTS = 'docs/screenshots';

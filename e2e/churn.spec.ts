@@ -28,6 +28,7 @@ import { keyAddress } from '../src/chain/keys';
 import {
   printNodeEvents,
   resultRows,
+  specPorts,
   startAppNetwork,
   submitComposerQuery,
   type AppNetwork,
@@ -36,11 +37,7 @@ import { seedInPage } from './support/demo-page';
 import type { NodeTab } from './support/node-tabs';
 import { openWithWallet } from './support/wallet';
 
-// Ports below Linux's ephemeral range (32768–60999): an outgoing connection's local port, or its
-// TIME_WAIT, can otherwise hold the port when a server binds it (seen once: anvil EADDRINUSE).
-const ANVIL_PORT = 22648;
-const SIGNALING_PORT = 22700;
-const VITE_PORT = 22273;
+const { anvil: ANVIL_PORT, signaling: SIGNALING_PORT, vite: VITE_PORT } = specPorts(1);
 const ROOM = 'churn-e2e';
 const BASE = `http://127.0.0.1:${VITE_PORT}`;
 const NODES = 7;

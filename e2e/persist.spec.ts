@@ -11,15 +11,16 @@ import { join } from 'node:path';
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { createTestClient, http, parseEther, type Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { printNodeEvents, startAppNetwork, type AppNetwork } from './support/app-network';
+import {
+  printNodeEvents,
+  specPorts,
+  startAppNetwork,
+  type AppNetwork,
+} from './support/app-network';
 import { firstValue, queryInPage, seedInPage } from './support/demo-page';
 import { waitFullMesh, type NodeTab } from './support/node-tabs';
 
-// Ports below Linux's ephemeral range (32768–60999): an outgoing connection's local port, or its
-// TIME_WAIT, can otherwise hold the port when a server binds it (seen once: anvil EADDRINUSE).
-const ANVIL_PORT = 22748;
-const SIGNALING_PORT = 22800;
-const VITE_PORT = 22373;
+const { anvil: ANVIL_PORT, signaling: SIGNALING_PORT, vite: VITE_PORT } = specPorts(2);
 const ROOM = 'persist-e2e';
 const ROWS = 100_000;
 const NODES = 5;

@@ -32,6 +32,16 @@ export interface AppNetwork {
   stop(contexts: readonly BrowserContext[]): Promise<void>;
 }
 
+/**
+ * The servers' ports of one spec (block 0, 1, 2, … per spec): anvil 22548, signaling 22600 and Vite
+ * 22173, plus 100 per block. They lie below Linux's ephemeral range (32768–60999): there an
+ * outgoing connection's local port, or its TIME_WAIT, can hold the port when a server binds it
+ * (seen once: anvil EADDRINUSE on 38748).
+ */
+export function specPorts(block: number): { anvil: number; signaling: number; vite: number } {
+  return { anvil: 22548 + 100 * block, signaling: 22600 + 100 * block, vite: 22173 + 100 * block };
+}
+
 export async function startAppNetwork(
   browser: Browser,
   o: {

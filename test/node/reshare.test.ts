@@ -33,7 +33,7 @@ const keys: string[] = [];
 let ds: string;
 
 beforeAll(async () => {
-  f = await setupFixture(22911, 2); // below the ephemeral port range (see e2e/persist.spec.ts)
+  f = await setupFixture(22911, 2); // below the ephemeral port range (see specPorts in e2e/support/app-network.ts)
   for (let i = 0; i < 6; i++) {
     const sk = randomNodeKey();
     const op = await f.newWallet();
