@@ -33,7 +33,7 @@ export interface Chunk {
 }
 
 /** 2^−k mod p (p = 2^61 − 1, so 2^−k = 2^(61−k)). */
-const invPow2 = (k: number): bigint => (1n << BigInt(61 - (k % 61))) % P;
+export const invPow2 = (k: number): bigint => (1n << BigInt(61 - (k % 61))) % P;
 
 function zeros(s: Session, len: number): Shared {
   return s.constant(new BigUint64Array(len));
@@ -146,9 +146,9 @@ export async function toChunks(
  * bits per step, so a wider radix cuts the rounds by k at (2^k − 1)/k times the comparison work.
  * The work is on a few scalars per group, so the radix shrinks only for many cells.
  */
-export function divisionRadixBits(cells: number): number {
+export function divisionRadixBits(cells: number, budget = MAX_RADIX_ELEMENTS): number {
   let k = 4;
-  while (k > 1 && cells * ((1 << k) - 1) > MAX_RADIX_ELEMENTS) k--;
+  while (k > 1 && cells * ((1 << k) - 1) > budget) k--;
   return k;
 }
 /** Most comparison elements per division step before the radix is lowered. */

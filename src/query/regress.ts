@@ -20,21 +20,22 @@
  *    are batched, and the levels are the only sequential part: k levels and one final division,
  *    whatever the number of rows or groups.
  * 3. One elimination step on entries x (base), u, v (pivot row) and pivot d:
- *    S = x − sign(u·v)·floor(|u|·|v| / d), exact integer arithmetic: |u|, |v| < 2^56 in two 28-bit
- *    digits, the 112-bit product in columns, its top bits (≥ 2^56) as the starting remainder and
- *    the low 56 bits in 4-bit chunks of one restoring long division (src/query/fixdiv.ts) by
- *    d < 2^55. The result is an integer Schur complement rounded toward zero at every step: the
- *    entries keep their magnitude (about 54 bits), so the rounding error is about 2^−54 of the
- *    diagonal scale per step — double precision, degraded only by the problem's own conditioning.
- * 4. The final quotient q_j = floor(|S_jy|·2^32 / S_jj) (β̃_j to 32 fractional bits) and the sign.
+ *    S = x − sign(u·v)·floor(|u|·|v| / d), exact integer arithmetic: |u|, |v| < 2^45 in two 23-bit
+ *    digits, the 90-bit product in columns, its top bits (≥ 2^45) as the starting remainder and
+ *    the low 45 bits in 2-bit chunks of one restoring long division (src/query/fixdiv.ts) by
+ *    d < 2^45, whose comparisons of 47 bits take the engine's bounded path. The result is an
+ *    integer Schur complement rounded toward zero at every step: the entries keep their magnitude
+ *    (about 44 bits), so the rounding error is about 2^−44 of the diagonal scale per step,
+ *    degraded only by the problem's own conditioning.
+ * 4. The final quotient q_j = floor(|S_jy|·2^30 / S_jj) (β̃_j to 30 fractional bits) and the sign.
  *
  * Checks, all inside MPC, multiplied into one status bit (so they reveal nothing else):
  * - every pivot satisfies d > floor(M_pp / 2^30) (its Schur complement kept more than 2^−30 of
  *   its diagonal; otherwise the regressors are collinear to 30 bits and every coefficient is null);
- * - every computed entry is below 2^56 in magnitude and every quotient below 2^56 (the bounds the
+ * - every computed entry is below 2^45 in magnitude and every quotient below 2^45 (the bounds the
  *   digit arithmetic needs; they hold for any positive semi-definite input, so a failure means the
  *   data are degenerate and the answer is null, never a wrong number);
- * - per coefficient: |β̃_j| < 2^24 (else that coefficient alone is null).
+ * - per coefficient: |β̃_j| < 2^15 (else that coefficient alone is null).
  * The group's cohort bit (`passed`) is part of the status. A failed check makes later values
  * meaningless but the product of check bits is 0 from the first failure on (that check's inputs
  * were still in range, so its bit is a true 0/1).
@@ -43,7 +44,15 @@
  * MPC result must equal it bit for bit.
  */
 import { P, type Session, type Shared } from '../mpc/index';
-import { bitLength, compose, divideChunks, type Chunk } from './fixdiv';
+import {
+  bitLength,
+  compose,
+  divideChunks,
+  divisionRadixBits,
+  invPow2,
+  splitLow,
+  type Chunk,
+} from './fixdiv';
 
 /** Bits of the largest diagonal bound after the public scaling. */
 export const REGRESS_SCALE_BITS = 44;
@@ -234,7 +243,6 @@ export async function regressShared(
   const L = passed.v.length;
   const k = exps.length - 2;
   const sch = regressSchedule(k);
-  const inv2 = (b: number) => (1n << BigInt(61 - (b % 61))) % P; // 2^−b mod p
   const pow2 = (b: number) => (1n << BigInt(b)) % P;
   const constVec = (c: bigint, n: number) => s.constant(new BigUint64Array(n).fill(c));
   const cat = (xs: readonly Shared[]) => s.concat(xs);
@@ -255,7 +263,7 @@ export async function regressShared(
     Array.from({ length: B }, (_, i) => i + 1),
   );
   const notBit = res.map((m, i) =>
-    s.affine(s.mulConst(i > 0 ? s.sub(m, res[i - 1]!) : m, inv2(i)), P - 1n, 1n),
+    s.affine(s.mulConst(i > 0 ? s.sub(m, res[i - 1]!) : m, invPow2(i)), P - 1n, 1n),
   );
   let suffix = notBit.slice(); // suffix[i] = Π_(j ≥ i, j < i + span) (1 − bit_j)
   for (let span = 1; span < B; span *= 2) {
@@ -287,7 +295,7 @@ export async function regressShared(
     const lows = await s.modPow2Multi(X, byList);
     floored = floors.map((f, i) => {
       const low = s.slice(lows[byList.indexOf(f.by)]!, i * L, (i + 1) * L);
-      return s.mulConst(s.sub(f.x, low), inv2(f.by));
+      return s.mulConst(s.sub(f.x, low), invPow2(f.by));
     });
   }
   const resolve = (p: Shared | number) => (typeof p === 'number' ? floored[p]! : p);
@@ -302,8 +310,8 @@ export async function regressShared(
     const xo = s.addConst(x, OFF);
     const n = x.v.length;
     pending.push(
-      { a: xo, b: constVec(OFF + LIM, n) }, // x < 2^56
-      { a: constVec(OFF - LIM, n), b: xo }, // x > −2^56
+      { a: xo, b: constVec(OFF + LIM, n) }, // x < 2^45
+      { a: constVec(OFF - LIM, n), b: xo }, // x > −2^45
     );
   };
   /** Runs the pending checks and `extra` comparisons in one batch; returns the extra bits. */
@@ -320,7 +328,7 @@ export async function regressShared(
     });
     return out;
   };
-  /** Signs and digits of distinct signed values (|x| < 2^56 once checked). */
+  /** Signs and absolute values of distinct signed values (|x| < 2^45 once checked). */
   const signDigits = async (xs: Shared[], extra: { a: Shared; b: Shared }[]) => {
     const X = cat(xs);
     const res = await compare([...extra, { a: s.addConst(X, OFF), b: constVec(OFF, X.v.length) }]);
@@ -329,18 +337,15 @@ export async function regressShared(
     const absX = s.sub(X, s.mulConst(nx!, 2n));
     return { neg, abs: absX, extraBits: res.slice(0, -1) };
   };
-  /** Quotient chunks (MSB first) of a numerator top·2^56 + Σ chunks by D (top < D checked). */
+  /** Quotient of a numerator top·2^45 + Σ chunks (most significant first) by D (top < D checked). */
   const divide = async (top: Shared, chunks: Chunk[], D: Shared, check = true): Promise<Shared> => {
     if (check) pending.push({ a: top, b: D });
-    const cells = D.v.length;
-    let radix = 4;
-    while (radix > 1 && cells * ((1 << radix) - 1) > RADIX_BUDGET) radix--;
     const q = await divideChunks(
       s,
       [{ x: top, pos: ENTRY_BITS, bits: 0 }, ...chunks],
       D,
       DEN_BITS,
-      radix,
+      divisionRadixBits(D.v.length, RADIX_BUDGET),
     );
     return compose(s, q);
   };
@@ -353,7 +358,11 @@ export async function regressShared(
     for (let i = ms.length - 1; i >= 0; i--) {
       const start = i > 0 ? ends[i - 1]! : 0;
       const piece = i > 0 ? s.sub(ms[i]!, ms[i - 1]!) : ms[0]!;
-      out.push({ x: s.mulConst(piece, inv2(start)), pos: shift + start, bits: ends[i]! - start });
+      out.push({
+        x: s.mulConst(piece, invPow2(start)),
+        pos: shift + start,
+        bits: ends[i]! - start,
+      });
     }
     return out;
   };
@@ -369,15 +378,14 @@ export async function regressShared(
       pivots.map(([d, p]) => ({ a: T[p]!, b: val.get(d)! })),
     );
     goods.push(...sd.extraBits);
-    const [lo] = await s.modPow2Multi(sd.abs, [DIGIT]);
-    const hi = s.mulConst(s.sub(sd.abs, lo!), inv2(DIGIT));
+    const [lo, hi] = await splitLow(s, sd.abs, DIGIT);
     const idx = new Map(wKeys.map((w, i) => [w, i]));
     const gather = (x: Shared, which: 'u' | 'v') =>
       cat(cells.map((c) => part(x, idx.get(c[which])!)));
     const [uLo, uHi, vLo, vHi, uNeg, vNeg] = [
-      gather(lo!, 'u'),
+      gather(lo, 'u'),
       gather(hi, 'u'),
-      gather(lo!, 'v'),
+      gather(lo, 'v'),
       gather(hi, 'v'),
       gather(sd.neg, 'u'),
       gather(sd.neg, 'v'),
@@ -393,12 +401,11 @@ export async function regressShared(
     // |u|·|v| = c0 + c1·2^23 + c2·2^46 (c0, c1 < 2^46, c2 < 2^44): split c1 at 22, so that
     // N = low + (c1h + 2·c2)·2^45 with low = c0 + c1l·2^23 < 2^47; then the low 45 bits in chunks.
     const c1 = s.add(c1a!, c1b!);
-    const [c1l] = await s.modPow2Multi(c1, [DIGIT - 1]);
-    const c1h = s.mulConst(s.sub(c1, c1l!), inv2(DIGIT - 1));
-    const low = s.add(c0!, s.mulConst(c1l!, pow2(DIGIT)));
+    const [c1l, c1h] = await splitLow(s, c1, DIGIT - 1);
+    const low = s.add(c0!, s.mulConst(c1l, pow2(DIGIT)));
     const ends = chunkEnds(ENTRY_BITS);
     const ms = await s.modPow2Multi(low, ends);
-    const carry = s.mulConst(s.sub(low, ms[ms.length - 1]!), inv2(ENTRY_BITS));
+    const carry = s.mulConst(s.sub(low, ms[ms.length - 1]!), invPow2(ENTRY_BITS));
     const top = s.add(s.add(c1h, s.mulConst(c2!, 2n)), carry);
     const D = cat(cells.map((c) => val.get(c.d)!));
     const q = await divide(top, chunksOf(ms, ends, 0), D);
@@ -423,7 +430,7 @@ export async function regressShared(
   const lowBits = ENTRY_BITS - F;
   const ends = chunkEnds(lowBits);
   const ms = await s.modPow2Multi(sd.abs, ends);
-  const top = s.mulConst(s.sub(sd.abs, ms[ms.length - 1]!), inv2(lowBits));
+  const top = s.mulConst(s.sub(sd.abs, ms[ms.length - 1]!), invPow2(lowBits));
   const zeroEnds = chunkEnds(F);
   const zeros: Chunk[] = zeroEnds
     .map((e, i) => {
