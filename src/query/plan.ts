@@ -427,13 +427,10 @@ export function planQuery(q: CheckedQuery): Plan {
         return;
       }
       case 'REGRESS': {
-        const cols = [a.y, ...a.xs];
-        for (const c of cols) colVec(c);
-        for (let i = 0; i < cols.length; i++)
-          for (let j = i; j < cols.length; j++) prodVec(cols[i]!, cols[j]!);
         const k = regressKey(a);
         if (!fixedIndex.has(k)) {
-          // variables [1, x…, y]: G_00 = n (row vector 0), G_0u = Σu', G_uv = Σu'v'
+          // variables [1, x…, y]: G_00 = n (row vector 0), G_0u = Σu', G_uv = Σu'v' (these are
+          // also the statistics released with DP noise)
           const vars = [...a.xs, a.y];
           const V = vars.length + 1;
           const gram = Array.from({ length: V }, (_, u) =>
