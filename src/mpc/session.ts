@@ -511,13 +511,8 @@ export class Session {
     // bit), the final products, with slack for the fixed-size steps (bit test, refills), so that the
     // number of preprocessing steps does not depend on N
     await this.refillFor(Math.min(POOL_MAX, N * (3 * FIELD_BITS + 4 * FIELD_BITS) + POOL_FIXED));
-    const bits = await this.randomBits(FIELD_BITS * N);
-    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
-    // r = sum 2^i r_i
-    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
-    const c = await this.openMasked(this.add(x, r));
+    const { bits, bit, cu32 } = await this.maskAndOpen(x);
     // per-bit public c_i and shared s_i = 1 - r_i (bits of ~r): g_i = c_i·s_i, p_i = c_i xor s_i
-    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
     const leaves = this.subtractionLeaves(bits, N, cu32);
     const [lo, hi] = await this.carryTrees([leaves.slice(0, k), leaves.slice(k)]);
     // e = carry out with carry-in 1 = G_hi + P_hi·(G_lo + P_lo);  C_k = G_lo + P_lo·e
@@ -556,11 +551,7 @@ export class Session {
     await this.refillFor(
       Math.min(POOL_MAX, N * (2 * FIELD_BITS + 4 * SKLANSKY_COMBINES + 2 * ks.length) + POOL_FIXED),
     );
-    const bits = await this.randomBits(FIELD_BITS * N);
-    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
-    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
-    const c = await this.openMasked(this.add(x, r));
-    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
+    const { bits, bit, cu32 } = await this.maskAndOpen(x);
     const pre = await this.prefixCarries(this.subtractionLeaves(bits, N, cu32));
     // e = carry out of the whole width with carry-in 1 (end-around carry of c − r mod 2^61 − 1)
     const all = pre[FIELD_BITS - 1]!;
@@ -606,6 +597,21 @@ export class Session {
   }
 
   /**
+   * The mask of every bit decomposition here: 61 shared random bits r_i per element of x, and
+   * c = x + Σ 2^i r_i opened (r is uniform on [0, 2^61), so c hides x up to 2^−61), as u32 pairs.
+   */
+  private async maskAndOpen(
+    x: Shared,
+  ): Promise<{ bits: Shared; bit: (i: number) => Shared; cu32: Uint32Array }> {
+    const N = x.v.length;
+    const bits = await this.randomBits(FIELD_BITS * N);
+    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
+    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
+    const c = await this.openMasked(this.add(x, r));
+    return { bits, bit, cu32: new Uint32Array(c.buffer, c.byteOffset, 2 * N) };
+  }
+
+  /**
    * Carry-network leaves of c + ~r (c public as u32 pairs, r shared bits): g_i = c_i·(1 − r_i),
    * p_i = c_i xor (1 − r_i), both linear in r_i.
    */
@@ -638,11 +644,7 @@ export class Session {
     const N = x.v.length;
     if (N === 0) return { v: new BigUint64Array(0), m: new BigUint64Array(0) };
     await this.refillFor(Math.min(POOL_MAX, N * (2 * FIELD_BITS + 2 * k + 8) + POOL_FIXED));
-    const bits = await this.randomBits(FIELD_BITS * N);
-    const bit = (i: number): Shared => this.slice(bits, i * N, (i + 1) * N);
-    const r = this.binaryCompose(Array.from({ length: FIELD_BITS }, (_, i) => bit(i)));
-    const c = await this.openMasked(this.add(x, r));
-    const cu32 = new Uint32Array(c.buffer, c.byteOffset, 2 * N);
+    const { bit, cu32 } = await this.maskAndOpen(x);
     // elements whose c < 2^bound may have wrapped: redo them (public, data-independent choice)
     const retry: number[] = [];
     const hiLim = bound >= 32 ? 2 ** (bound - 32) : 0;
