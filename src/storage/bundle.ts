@@ -408,51 +408,51 @@ export async function openShareBundleStream(
     chunkSize: cs,
     columns: meta.columns.map((c) => ({ name: c.name, rows: c.rows })),
   };
-  if (seeded) {
-    if (off !== sealed.length)
+  /** Frame i: column ci, chunk k, n shares, each checked to be reduced. */
+  const readChunk = async (
+    i: number,
+    ci: number,
+    k: number,
+    n: number,
+  ): Promise<BigUint64Array> => {
+    const plain = await open(i);
+    const pdv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
+    if (
+      plain.length !== 6 + 8 * n ||
+      pdv.getUint16(0, true) !== ci ||
+      pdv.getUint32(2, true) !== k
+    ) {
       throw new StorageError(
         'BUNDLE_MALFORMED',
-        `share bundle: ${sealed.length - off} trailing bytes`,
+        `share bundle: frame ${i} is not column ${ci} chunk ${k}`,
       );
-    const seed = fromHex(meta.seed as string, SEED_BYTES, 'seed');
-    const prg = await seedKey(seed);
-    seed.fill(0);
-    for (let ci = 0; ci < meta.columns.length; ci++) {
-      const rows = meta.columns[ci]!.rows;
-      for (let k = 0; k * cs < rows; k++)
-        await onChunk(ci, k, await seededChunk(prg, ci, k, Math.min(cs, rows - k * cs)));
     }
-    return info;
+    const shares = new BigUint64Array(n);
+    shareBytes(shares).set(plain.subarray(6));
+    plain.fill(0);
+    for (let j = 0; j < n; j++) {
+      if (shares[j]! >= FIELD_P) {
+        throw new StorageError(
+          'BUNDLE_MALFORMED',
+          `share bundle: column ${meta.columns[ci]!.name} share ${k * cs + j} is not reduced mod p`,
+        );
+      }
+    }
+    return shares;
+  };
+  // A seeded bundle's chunks come from its seed, the others' from their frames.
+  let prg: CryptoKey | undefined;
+  if (seeded) {
+    const seed = fromHex(meta.seed as string, SEED_BYTES, 'seed');
+    prg = await seedKey(seed);
+    seed.fill(0);
   }
   let i = 1;
   for (let ci = 0; ci < meta.columns.length; ci++) {
-    const col = meta.columns[ci]!;
-    for (let k = 0; k * cs < col.rows; k++, i++) {
-      const plain = await open(i);
-      const n = Math.min(cs, col.rows - k * cs);
-      const pdv = new DataView(plain.buffer, plain.byteOffset, plain.byteLength);
-      if (
-        plain.length !== 6 + 8 * n ||
-        pdv.getUint16(0, true) !== ci ||
-        pdv.getUint32(2, true) !== k
-      ) {
-        throw new StorageError(
-          'BUNDLE_MALFORMED',
-          `share bundle: frame ${i} is not column ${ci} chunk ${k}`,
-        );
-      }
-      const shares = new BigUint64Array(n);
-      shareBytes(shares).set(plain.subarray(6));
-      plain.fill(0);
-      for (let j = 0; j < n; j++) {
-        if (shares[j]! >= FIELD_P) {
-          throw new StorageError(
-            'BUNDLE_MALFORMED',
-            `share bundle: column ${col.name} share ${k * cs + j} is not reduced mod p`,
-          );
-        }
-      }
-      await onChunk(ci, k, shares);
+    const rows = meta.columns[ci]!.rows;
+    for (let k = 0; k * cs < rows; k++) {
+      const n = Math.min(cs, rows - k * cs);
+      await onChunk(ci, k, prg ? await seededChunk(prg, ci, k, n) : await readChunk(i++, ci, k, n));
     }
   }
   if (off !== sealed.length)
