@@ -5,8 +5,9 @@
  * compiler and comlink: no DOM, network or storage.
  */
 import * as Comlink from 'comlink';
-import { Field, Party, Session, vecFrom, MpcError, type Shared } from '../src/mpc/index';
+import { Field, Party, Session, vecFrom, MpcError, type Operand } from '../src/mpc/index';
 import { answerQuery, prepareAnswer } from '../src/query/answer';
+import { adoptStored } from '../src/query/stored';
 import type { EngineWorkerApi, JobResult, JobSpec, Progress } from './jobs';
 import { PortTransport } from './port-transport';
 
@@ -159,47 +160,21 @@ async function runJob(
         // grant's policy does not allow; every member decides the same from the same chain state.
         const plan = prepareAnswer(job);
         const rows = job.len;
-        const cols = plan.columns;
         const byIndex = new Map(job.columns.map((c) => [c.index, c.shares]));
-        const shared = new Map<number, Shared>();
-        const bitCols = job.bitColumns ?? [];
-        const bits = new Map<number, readonly Shared[]>();
-        if (cols.length) {
-          // Stored shares were dealt by the owner, outside this session: adopt them (values and
-          // any stored bits) with one degree check, masked by a joint random sharing (no one knows
-          // the mask, so the opened random combination reveals nothing; a fresh mask each query,
-          // so openings never combine).
-          const mask = await s.random(1);
-          const vectors = cols.length + bitCols.reduce((a, c) => a + c.bits.length, 0);
-          const cat = new BigUint64Array(rows * vectors + 1);
-          cols.forEach((c, j) => {
-            const v = byIndex.get(c.index);
-            if (!v) throw new MpcError('ERR_PARAM', `worker.run: query column ${c.index} missing`);
-            cat.set(v, j * rows);
-            v.fill(0n);
-          });
-          let at = cols.length;
-          const bitAt: { index: number; from: number; k: number }[] = [];
-          for (const c of bitCols) {
-            bitAt.push({ index: c.index, from: at, k: c.bits.length });
-            for (const b of c.bits) {
-              cat.set(b, at++ * rows);
-              b.fill(0n);
-            }
-          }
-          cat[rows * vectors] = mask.v[0]!;
-          const all = await s.adopt(cat, -1);
-          cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
-          for (const b of bitAt)
-            bits.set(
-              b.index,
-              Array.from({ length: b.k }, (_, j) =>
-                s.slice(all, (b.from + j) * rows, (b.from + j + 1) * rows),
-              ),
-            );
-        } else {
-          shared.set(-1, s.constant(new BigUint64Array(rows)));
-        }
+        const columns = plan.columns.map((c) => {
+          const shares = byIndex.get(c.index);
+          if (!shares)
+            throw new MpcError('ERR_PARAM', `worker.run: query column ${c.index} missing`);
+          return { index: c.index, shares };
+        });
+        const adopted = await adoptStored(s, rows, {
+          columns,
+          bitColumns: job.bitColumns ?? [],
+        });
+        const shared: Map<number, Operand> = adopted.columns;
+        const bits = adopted.bits;
+        // COUNT(*) without a filter reads no column: a public vector of the row count's length.
+        if (!columns.length) shared.set(-1, s.constant(new BigUint64Array(rows)));
         progress('computing', 0.3);
         const out = await answerQuery(s, {
           text: job.text,

@@ -19,6 +19,7 @@ export {
 } from './shamir';
 export {
   encodeData,
+  FRAME_DATA,
   encodeAbort,
   decodeFrame,
   HEADER_BYTES,
@@ -34,6 +35,7 @@ export {
   CMP_BITS,
   MAX_CMP_BITS,
   type Shared,
+  type Operand,
   type VerifyOptions,
   type OpenResult,
 } from './session';

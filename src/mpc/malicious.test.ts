@@ -15,17 +15,19 @@ import type { Session } from './session';
 const N = 6;
 const XS = [3, 1000, 77, 0, 4_000_000_000, 12];
 const YS = [5, 999, 77, 1, 3, 4_000_000_001];
-const EXPECTED = [
-  ...XS.map((x, i) => (BigInt(x) * BigInt(YS[i]!)) % P),
-  ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)),
-];
+const PRODUCTS = XS.map((x, i) => (BigInt(x) * BigInt(YS[i]!)) % P);
+const EXPECTED = [...PRODUCTS, ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)), ...PRODUCTS];
 
 async function program(s: Session, self: number): Promise<bigint[]> {
   const x = await s.input(0, self === 0 ? vecFrom(XS) : undefined, N);
   const y = await s.input(1, self === 1 ? vecFrom(YS) : undefined, N);
   const prod = await s.mul(x, y);
   const lt = await s.lt(x, y);
-  return Array.from(await s.open(s.concat([prod, lt])));
+  // the stored-column path: a value without MAC authenticated later, and one used as the
+  // right operand of a product without ever getting a MAC
+  const [xa] = await s.authenticate([{ v: x.v }]);
+  const prod2 = await s.mul(xa!, { v: y.v });
+  return Array.from(await s.open(s.concat([prod, lt, prod2])));
 }
 
 type Kind = 'additive' | 'equivocate' | 'withhold' | 'malformed';

@@ -38,6 +38,19 @@ export interface Shared {
   readonly m: Vec;
 }
 
+/**
+ * A sharing whose MAC half may be missing: the right operand of a product (`mul`, `dot`, …) needs
+ * none, since the product's MAC is (r·a)·b from the left operand's MAC. Only consistent degree-t
+ * sharings of well-defined values are ever unauthenticated — adopted stored shares (`adoptRaw`,
+ * degree-checked) and linear functions of them — so an error injected into a product with such an
+ * operand is still caught by the MAC check (see `mul`). `authenticate` adds the MAC where a value
+ * must be a left operand or be opened.
+ */
+export interface Operand {
+  readonly v: Vec;
+  readonly m?: Vec | undefined;
+}
+
 /** Default bit length of comparisons (values in [0, 2^32)). */
 export const CMP_BITS = 32;
 /** Largest bit length a comparison accepts: a − b + 2^bits must stay below p < 2^61. */
@@ -131,53 +144,84 @@ export class Session {
 
   // ---------------------------------------------------------------- local (linear) operations
 
-  add(a: Shared, b: Shared): Shared {
-    return { v: this.F.add(a.v, b.v), m: this.F.add(a.m, b.m) };
+  // Each linear operation also accepts an `Operand` (a sharing that may lack its MAC) and then
+  // returns one: the MAC half is carried only when every input has it.
+  add(a: Shared, b: Shared): Shared;
+  add(a: Operand, b: Operand): Operand;
+  add(a: Operand, b: Operand): Operand {
+    return withMac(this.F.add(a.v, b.v), a.m && b.m && this.F.add(a.m, b.m));
   }
-  sub(a: Shared, b: Shared): Shared {
-    return { v: this.F.sub(a.v, b.v), m: this.F.sub(a.m, b.m) };
+  sub(a: Shared, b: Shared): Shared;
+  sub(a: Operand, b: Operand): Operand;
+  sub(a: Operand, b: Operand): Operand {
+    return withMac(this.F.sub(a.v, b.v), a.m && b.m && this.F.sub(a.m, b.m));
   }
-  neg(a: Shared): Shared {
-    return { v: this.F.neg(a.v), m: this.F.neg(a.m) };
+  neg(a: Shared): Shared;
+  neg(a: Operand): Operand;
+  neg(a: Operand): Operand {
+    return withMac(this.F.neg(a.v), a.m && this.F.neg(a.m));
   }
   /** k·a for a public scalar k. */
-  mulConst(a: Shared, k: bigint): Shared {
+  mulConst(a: Shared, k: bigint): Shared;
+  mulConst(a: Operand, k: bigint): Operand;
+  mulConst(a: Operand, k: bigint): Operand {
     const kk = mod(k);
-    return { v: this.F.scale(a.v, kk), m: this.F.scale(a.m, kk) };
+    return withMac(this.F.scale(a.v, kk), a.m && this.F.scale(a.m, kk));
   }
   /** a + c for a public scalar c (the MAC of c is c·r). */
-  addConst(a: Shared, c: bigint): Shared {
+  addConst(a: Shared, c: bigint): Shared;
+  addConst(a: Operand, c: bigint): Operand;
+  addConst(a: Operand, c: bigint): Operand {
     const cc = mod(c);
-    return { v: this.F.addConst(a.v, cc), m: this.F.addConst(a.m, mulRef(cc, this.rShare)) };
+    return withMac(this.F.addConst(a.v, cc), a.m && this.F.addConst(a.m, mulRef(cc, this.rShare)));
   }
   /** k·a + c for public scalars. */
-  affine(a: Shared, k: bigint, c: bigint): Shared {
+  affine(a: Shared, k: bigint, c: bigint): Shared;
+  affine(a: Operand, k: bigint, c: bigint): Operand;
+  affine(a: Operand, k: bigint, c: bigint): Operand {
     const kk = mod(k);
     const cc = mod(c);
-    return { v: this.F.affine(a.v, kk, cc), m: this.F.affine(a.m, kk, mulRef(cc, this.rShare)) };
+    return withMac(
+      this.F.affine(a.v, kk, cc),
+      a.m && this.F.affine(a.m, kk, mulRef(cc, this.rShare)),
+    );
   }
   /** a + c element-wise for a public vector c. */
-  addPublic(a: Shared, c: Vec): Shared {
-    return { v: this.F.add(a.v, c), m: this.F.axpy(c, this.rShare, a.m) };
+  addPublic(a: Shared, c: Vec): Shared;
+  addPublic(a: Operand, c: Vec): Operand;
+  addPublic(a: Operand, c: Vec): Operand {
+    return withMac(this.F.add(a.v, c), a.m && this.F.axpy(c, this.rShare, a.m));
   }
   /** a ⊙ c element-wise for a public vector c. */
-  mulPublic(a: Shared, c: Vec): Shared {
-    return { v: this.F.mul(a.v, c), m: this.F.mul(a.m, c) };
+  mulPublic(a: Shared, c: Vec): Shared;
+  mulPublic(a: Operand, c: Vec): Operand;
+  mulPublic(a: Operand, c: Vec): Operand {
+    return withMac(this.F.mul(a.v, c), a.m && this.F.mul(a.m, c));
   }
   /** A public vector as a (trivial) sharing: every share equals the value. */
   constant(c: Vec): Shared {
     return { v: c.slice(), m: this.F.scale(c, this.rShare) };
   }
   /** Sum of all elements as a length-1 sharing. */
-  sumAll(a: Shared): Shared {
-    return { v: BigUint64Array.of(this.F.sum(a.v)), m: BigUint64Array.of(this.F.sum(a.m)) };
+  sumAll(a: Shared): Shared;
+  sumAll(a: Operand): Operand;
+  sumAll(a: Operand): Operand {
+    return withMac(BigUint64Array.of(this.F.sum(a.v)), a.m && BigUint64Array.of(this.F.sum(a.m)));
   }
   /** Elements [start, end) (a view, no copy). */
-  slice(a: Shared, start: number, end: number): Shared {
-    return { v: a.v.subarray(start, end), m: a.m.subarray(start, end) };
+  slice(a: Shared, start: number, end: number): Shared;
+  slice(a: Operand, start: number, end: number): Operand;
+  slice(a: Operand, start: number, end: number): Operand {
+    return withMac(a.v.subarray(start, end), a.m?.subarray(start, end));
   }
-  concat(parts: readonly Shared[]): Shared {
-    return { v: concat(parts.map((p) => p.v)), m: concat(parts.map((p) => p.m)) };
+  concat(parts: readonly Shared[]): Shared;
+  concat(parts: readonly Operand[]): Operand;
+  concat(parts: readonly Operand[]): Operand {
+    const ms = parts.map((p) => p.m);
+    return withMac(
+      concat(parts.map((p) => p.v)),
+      ms.every((m): m is Vec => m !== undefined) ? concat(ms) : undefined,
+    );
   }
   /** Linear combination sum_j k_j · a_j of equal-length sharings. */
   linComb(parts: readonly Shared[], ks: readonly bigint[]): Shared {
@@ -235,9 +279,35 @@ export class Session {
    * parties must call this together; the degree check runs at once, as for `input`.
    */
   async adopt(withMask: Vec, dealerLabel = -1): Promise<Shared> {
+    const [x] = await this.authenticate([await this.adoptRaw(withMask, dealerLabel)]);
+    return x!;
+  }
+
+  /**
+   * As `adopt`, without the MAC (which costs one product per element): for stored columns that a
+   * program uses only as right operands of products, or authenticates later where it needs to.
+   */
+  async adoptRaw(withMask: Vec, dealerLabel = -1): Promise<Operand> {
     await this.checkDealt(new Map([[dealerLabel, [withMask]]]));
-    const v = withMask.subarray(0, withMask.length - 1);
-    return { v, m: await this.macOf(v) };
+    return { v: withMask.subarray(0, withMask.length - 1) };
+  }
+
+  /**
+   * The MACs of values that lack them (one degree reduction for all, r·x per element); values
+   * that have one are returned as they are.
+   */
+  async authenticate(xs: readonly Operand[]): Promise<Shared[]> {
+    const missing = xs.filter((x) => !x.m);
+    const macs = missing.length
+      ? await this.macOf(missing.length === 1 ? missing[0]!.v : concat(missing.map((x) => x.v)))
+      : new BigUint64Array(0);
+    let off = 0;
+    return xs.map((x) => {
+      if (x.m) return { v: x.v, m: x.m };
+      const m = macs.subarray(off, off + x.v.length);
+      off += x.v.length;
+      return { v: x.v, m };
+    });
   }
 
   /**
@@ -367,8 +437,13 @@ export class Session {
 
   // ---------------------------------------------------------------- multiplication
 
-  /** Element-wise product; one Damgård–Nielsen batch for x·y and (r·x)·y together. */
-  async mul(a: Shared, b: Shared): Promise<Shared> {
+  /**
+   * Element-wise product; one Damgård–Nielsen batch for x·y and (r·x)·y together. Only `a` needs
+   * its MAC: an error δ a cheater adds to x·y and δ' to (r·x)·y pass the MAC check only if
+   * δ' = r·δ, which without r means δ = δ' = 0 (up to 1/p), whether or not b carries a MAC — b
+   * just has to be a consistent sharing of a fixed value (see `Operand`).
+   */
+  async mul(a: Shared, b: Operand): Promise<Shared> {
     if (a.v.length !== b.v.length)
       throw new MpcError('ERR_PARAM', `mul: length mismatch ${a.v.length} vs ${b.v.length}`);
     const n = a.v.length;
@@ -385,7 +460,7 @@ export class Session {
   }
 
   /** Several independent products in one batch (one set of rounds). */
-  async mulMany(pairs: readonly (readonly [Shared, Shared])[]): Promise<Shared[]> {
+  async mulMany(pairs: readonly (readonly [Shared, Operand])[]): Promise<Shared[]> {
     if (pairs.length === 0) return [];
     const lens = pairs.map(([a, b]) => {
       if (a.v.length !== b.v.length)
@@ -406,7 +481,7 @@ export class Session {
   }
 
   /** sum_k a[k]·b[k] with a single degree reduction (2 elements cross the network, not 2·len). */
-  async dot(a: Shared, b: Shared): Promise<Shared> {
+  async dot(a: Shared, b: Operand): Promise<Shared> {
     if (a.v.length !== b.v.length)
       throw new MpcError('ERR_PARAM', `dot: length mismatch ${a.v.length} vs ${b.v.length}`);
     const local = BigUint64Array.of(this.F.dot(a.v, b.v), this.F.dot(a.m, b.v));
@@ -417,7 +492,7 @@ export class Session {
   }
 
   /** Several dot products against the same right-hand side, in one reduction. */
-  async dotMany(as: readonly Shared[], b: Shared): Promise<Shared> {
+  async dotMany(as: readonly Shared[], b: Operand): Promise<Shared> {
     const k = as.length;
     const local = new BigUint64Array(2 * k);
     as.forEach((a, i) => {
@@ -749,7 +824,7 @@ export class Session {
   }
 
   /** sum_j a_j ⊙ b_j element-wise with a single degree reduction (checked like one product). */
-  private async mulSum(pairs: readonly (readonly [Shared, Shared])[]): Promise<Shared> {
+  private async mulSum(pairs: readonly (readonly [Shared, Operand])[]): Promise<Shared> {
     const n = pairs[0]![0].v.length;
     const d = new BigUint64Array(2 * n);
     const dv = d.subarray(0, n);
@@ -1517,6 +1592,11 @@ export class Session {
     for (const k of parties) z.set(es.get(k)!, start(k));
     return F.add(z, rt, z);
   }
+}
+
+/** A sharing from its value half and, when present, its MAC half. */
+function withMac(v: Vec, m: Vec | undefined): Operand {
+  return m ? { v, m } : { v };
 }
 
 function mod(a: bigint): bigint {

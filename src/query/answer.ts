@@ -4,7 +4,7 @@
  * not allow, run the MPC program with this party's shares, and seal the verified result shares to
  * the requester's key. The requester collects t+1 boxes and calls `openAnswer`.
  */
-import type { Session, Shared } from '../mpc/index';
+import type { Operand, Session } from '../mpc/index';
 import { checkQuery } from './check';
 import { QueryError } from './errors';
 import { finalize, type QueryResult } from './finalize';
@@ -22,9 +22,9 @@ export interface AnswerRequest {
   schema: DatasetSchema | ResolvedSchema;
   policy: Policy;
   /** This party's shares of the dataset's columns, keyed by schema column index. */
-  columns: ReadonlyMap<number, Shared>;
+  columns: ReadonlyMap<number, Operand>;
   /** Shares of the bits of x − lo of columns stored bit-decomposed (see RunPlanOptions.bits). */
-  bits?: ReadonlyMap<number, readonly Shared[]>;
+  bits?: ReadonlyMap<number, readonly Operand[]>;
   requesterPublicKey: Uint8Array;
 }
 

@@ -13,11 +13,15 @@
  * per row, in k − 1 − j0 rounds (batched over all atoms, one `mulMany` per bit position). Summed
  * over rows (COUNT with a single comparison), the last product becomes a dot product.
  */
-import { P, type Session, type Shared } from '../mpc/index';
+import { P, type Operand, type Session, type Shared } from '../mpc/index';
 
 export interface BitJob {
-  /** Bits of x' (least significant first); k = bits.length. */
-  bits: readonly Shared[];
+  /**
+   * Bits of x' (least significant first); k = bits.length. They need no MACs (stored bits are
+   * adopted without): each enters the products only as the right operand, and the top bit, which
+   * starts every chain, is authenticated once per column.
+   */
+  bits: readonly Operand[];
   c: bigint;
   kind: 'lt' | 'eq';
 }
@@ -51,7 +55,7 @@ export function polySumCost(D: number): number {
   return Math.max(0, (m > 1 ? k : k - 1) - 1) + Math.max(0, m - 2);
 }
 
-const eBit = (s: Session, j: BitJob, i: number): Shared =>
+const eBit = (s: Session, j: BitJob, i: number): Operand =>
   ((j.c >> BigInt(i)) & 1n) === 1n ? j.bits[i]! : s.affine(j.bits[i]!, P - 1n, 1n);
 
 /**
@@ -63,20 +67,25 @@ async function suffixProducts(
   jobs: readonly BitJob[],
   stops: readonly number[],
 ): Promise<Shared[][]> {
+  // E_{k−1} = e_{k−1} starts each chain as the MAC'd left operand: the top bit of every distinct
+  // column, authenticated in one batch (e = b or 1 − b is linear, so its MAC follows).
+  const tops = [...new Set(jobs.map((j) => j.bits[j.bits.length - 1]!))];
+  const authed = new Map((await s.authenticate(tops)).map((a, i) => [tops[i]!, a] as const));
   const E: Shared[][] = jobs.map((j) => {
     const k = j.bits.length;
+    const top = authed.get(j.bits[k - 1]!)!;
     const out = new Array<Shared>(k);
-    out[k - 1] = eBit(s, j, k - 1);
+    out[k - 1] = ((j.c >> BigInt(k - 1)) & 1n) === 1n ? top : s.affine(top, P - 1n, 1n);
     return out;
   });
   const cur = jobs.map((j) => j.bits.length - 1);
   for (;;) {
-    const pairs: [Shared, Shared][] = [];
+    const pairs: [Shared, Operand][] = [];
     const who: number[] = [];
     jobs.forEach((j, ji) => {
       const i = cur[ji]!;
       if (i - 1 >= stops[ji]!) {
-        pairs.push([eBit(s, j, i - 1), E[ji]![i]!]);
+        pairs.push([E[ji]![i]!, eBit(s, j, i - 1)]);
         who.push(ji);
       }
     });
@@ -126,8 +135,7 @@ export async function sumCompareBits(
     if (i >= k) return s.constant(BigUint64Array.of(BigInt(n)));
     return s.sumAll(E[i]!);
   };
-  const lowSum =
-    low === k - 1 ? s.sumAll(eBit(s, job, low)) : await s.dot(eBit(s, job, low), E[low + 1]!);
+  const lowSum = low === k - 1 ? s.sumAll(E[low]!) : await s.dot(E[low + 1]!, eBit(s, job, low));
   const S = (i: number) => (i === low ? lowSum : sum(i));
   let total: Shared;
   if (job.kind === 'eq') total = S(0);

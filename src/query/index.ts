@@ -30,6 +30,7 @@ export {
 } from './check';
 export {
   planQuery,
+  bitColumns,
   layout,
   AVG_FRAC_BITS,
   AVG_MIN_FRAC_BITS,
@@ -67,5 +68,6 @@ export {
   geometricDigits,
 } from './dp';
 export { runPlanInMemory, type InMemoryOptions, type InMemoryRun } from './simulate';
+export { adoptStored, dealStored, type StoredInputs } from './stored';
 export { sealShares, unsealShares, openSealedResult, MAX_SEALED_ELEMENTS } from './seal';
 export { prepareAnswer, answerQuery, openAnswer, type AnswerRequest } from './answer';

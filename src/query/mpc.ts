@@ -16,7 +16,7 @@
  * after the engine's `verify()` to the requester only (`openTo`), or its verified shares are
  * returned for encryption to an external requester's key.
  */
-import { P, type Session, type Shared } from '../mpc/index';
+import { P, type Operand, type Session, type Shared } from '../mpc/index';
 import { bitCost, compareBits, polyCost, polySumCost, sumCompareBits, type BitJob } from './bitcmp';
 import { jointDiscreteLaplace } from './dp';
 import { QueryError } from './errors';
@@ -58,7 +58,7 @@ export interface RunPlanOptions {
    * (src/query/bitcmp.ts) where that is cheaper; other columns keep the generic path. Every party
    * must pass bits for the same columns (the call sequence depends on it).
    */
-  bits?: ReadonlyMap<number, readonly Shared[]>;
+  bits?: ReadonlyMap<number, readonly Operand[]>;
 }
 
 export interface RunPlanResult {
@@ -247,7 +247,12 @@ async function powersAndGiants(
 export async function runPlan(
   s: Session,
   plan: Plan,
-  columns: ReadonlyMap<number, Shared>,
+  /**
+   * Shares of the columns the plan reads (schema index → shares), with or without MACs: stored
+   * columns adopted raw are authenticated here, in one batch, unless the program only compares
+   * them through their bits.
+   */
+  columns: ReadonlyMap<number, Operand>,
   opts: RunPlanOptions,
 ): Promise<RunPlanResult> {
   // Refused before any computation.
@@ -269,13 +274,21 @@ export async function runPlan(
   // An empty dataset runs as one padding row that the filter excludes (engine vectors are never empty).
   const empty = [...lengths][0]! === 0;
   const n = empty ? 1 : [...lengths][0]!;
-  const col = (c: ResolvedColumn): Shared => {
-    if (empty) return s.constant(BigUint64Array.of(mod(c.lo)));
-    const x = columns.get(c.index);
-    if (!x)
+  for (const c of plan.columns)
+    if (!empty && !columns.has(c.index))
       throw new QueryError(
         'BAD_INPUT',
         `runPlan: no shares for column "${c.name}" (index ${c.index})`,
+      );
+  /** Columns read as values, with their MACs (filled in before step 2's first computation). */
+  const values = new Map<number, Shared>();
+  const col = (c: ResolvedColumn): Shared => {
+    if (empty) return s.constant(BigUint64Array.of(mod(c.lo)));
+    const x = values.get(c.index);
+    if (!x)
+      // an invariant of this function, not bad input
+      throw new Error(
+        `runPlan: column "${c.name}" is read as values but was only prepared for bit comparisons`,
       );
     return x;
   };
@@ -315,7 +328,7 @@ export async function runPlan(
   // Bit-decomposed columns (opts.bits): comparisons with constants by suffix products of bits
   // (src/query/bitcmp.ts), used where they take fewer products than the polynomials (and always
   // instead of the engine's generic comparison on wide columns).
-  const colBits = (c: ResolvedColumn): Shared[] | undefined => {
+  const colBits = (c: ResolvedColumn): Operand[] | undefined => {
     if (empty || c.bits < 1) return undefined;
     const b = opts.bits?.get(c.index);
     return b && b.length >= c.bits ? b.slice(0, c.bits) : undefined;
@@ -366,6 +379,23 @@ export async function runPlan(
     }
   }
   if (fast && negated) fast.coeffs = fast.coeffs.map((c, i) => mod((i === 0 ? 1n : 0n) - c));
+  // Which columns the program reads as values: all but those whose every use is a comparison
+  // with a constant through the bits. Those values need MACs (one product per element), in one
+  // batch; bits-only columns skip it (stored columns are adopted without MACs).
+  if (!empty) {
+    const bitsOnly = new Set(bitCols);
+    if (fastBits) bitsOnly.add(fastBits.col.index);
+    if (fast) bitsOnly.delete(fast.col.index);
+    for (const a of plan.ltAtoms)
+      if (a.kind === 'cols') for (const c of [a.a, a.b]) bitsOnly.delete(c.index);
+    for (const v of plan.rowVecs)
+      if (v.kind === 'col') bitsOnly.delete(v.col.index);
+      else if (v.kind === 'prod') for (const c of [v.a, v.b]) bitsOnly.delete(c.index);
+    for (const e of plan.extrema) bitsOnly.delete(e.col.index);
+    const read = plan.columns.filter((c) => !bitsOnly.has(c.index));
+    const authed = await s.authenticate(read.map((c) => columns.get(c.index)!));
+    read.forEach((c, i) => values.set(c.index, authed[i]!));
+  }
   const fastAtom = fast !== undefined || fastBits !== undefined;
   const fastCount = fast
     ? await sumPolynomial(s, n, sh(fast.col), rangeOf(fast.col), fast.coeffs)

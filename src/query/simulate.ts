@@ -1,14 +1,16 @@
 /**
- * Runs a query end to end over the engine's in-memory network: party 0 deals the columns the plan
- * reads (as the data owner's upload would), every party runs the same MPC program, and the
- * requester finalizes the opened vector. For tests, benchmarks and the terminal demo; the
+ * Runs a query end to end over the engine's in-memory network: the data owner deals the columns
+ * the plan reads (and their bits) as the upload does, every party adopts its shares as a node
+ * does (`adoptStored`) and runs the same MPC program, and the requester finalizes the opened
+ * vector. For tests, benchmarks and the terminal demo; the
  * product runs `runPlan` inside each node instead.
  */
-import { runParties, toField, type Shared } from '../mpc/index';
+import { Field, runParties, seededRng } from '../mpc/index';
 import { finalize, type QueryResult } from './finalize';
 import { runPlan } from './mpc';
 import { bitColumns, type Plan } from './plan';
 import { enforcePolicy, type Policy } from './policy';
+import { adoptStored, dealStored } from './stored';
 
 export interface InMemoryOptions {
   n: number;
@@ -23,8 +25,8 @@ export interface InMemoryOptions {
   maxDelayMs?: number;
   reorder?: boolean;
   /**
-   * Deal the bit decomposition of every column compared with a constant (the engine's checked
-   * `inputBits`) and pass it to `runPlan` (default true); false deals values only.
+   * Deal the bit decomposition of every column compared with a constant (as the upload stores
+   * it) and pass it to `runPlan` (default true); false deals values only.
    */
   bits?: boolean;
 }
@@ -50,6 +52,18 @@ export async function runPlanInMemory(
   const rows = cols.length
     ? data[cols[0]!.index]!.length
     : (data.find((d) => d !== undefined)?.length ?? 0);
+  // The owner's upload: Shamir shares of each column (and of its bits), dealt outside the
+  // session; each party then adopts its partition as a node does.
+  const rng = opts.rngSeed !== undefined ? seededRng(opts.rngSeed * 7919 + 1) : undefined;
+  const stored = dealStored(
+    new Field(),
+    opts.n,
+    opts.t,
+    data,
+    cols,
+    opts.bits !== false ? bitColumns(plan) : [],
+    rng,
+  );
   const { results, parties, net } = await runParties(
     opts.n,
     {
@@ -60,39 +74,10 @@ export async function runPlanInMemory(
       ...(opts.reorder !== undefined ? { reorder: opts.reorder } : {}),
     },
     async (s, p) => {
-      const len = rows * Math.max(1, cols.length);
-      let values: BigUint64Array | undefined;
-      if (p.self === 0) {
-        values = new BigUint64Array(len);
-        cols.forEach((c, j) => {
-          const x = data[c.index]!;
-          for (let i = 0; i < rows; i++) values![j * rows + i] = toField(x[i]!);
-        });
-      }
-      // (An empty dataset deals nothing: the engine's vectors are never empty.)
-      const all = len ? await s.input(0, values, len) : s.constant(new BigUint64Array(0));
-      const shared = new Map<number, Shared>();
-      cols.forEach((c, j) => shared.set(c.index, s.slice(all, j * rows, (j + 1) * rows)));
-      // Bit-decomposed columns: dealt again with their bits (x − lo), checked by the engine.
-      const bits = new Map<number, readonly Shared[]>();
-      if (opts.bits !== false && rows > 0) {
-        for (const c of bitColumns(plan)) {
-          let shiftedVals: BigUint64Array | undefined;
-          if (p.self === 0) {
-            const x = data[c.index]!;
-            shiftedVals = new BigUint64Array(rows);
-            for (let i = 0; i < rows; i++) shiftedVals[i] = toField(x[i]! - c.lo);
-          }
-          const d = await s.inputBits(0, shiftedVals, rows, c.bits);
-          shared.set(c.index, s.addConst(d.x, toField(c.lo)));
-          bits.set(c.index, d.bits);
-        }
-      }
-      if (!cols.length) {
-        // COUNT(*) without a filter reads no column: a public vector of the row count's length.
-        shared.set(-1, s.constant(new BigUint64Array(rows)));
-      }
-      return runPlan(s, plan, shared, {
+      const { columns, bits } = await adoptStored(s, rows, stored[p.self]!);
+      // COUNT(*) without a filter reads no column: a public vector of the row count's length.
+      if (!cols.length) columns.set(-1, s.constant(new BigUint64Array(rows)));
+      return runPlan(s, plan, columns, {
         policy: opts.policy,
         output: { kind: 'party', party: requester },
         ...(bits.size ? { bits } : {}),
