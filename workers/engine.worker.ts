@@ -171,6 +171,7 @@ async function runJob(
           columns,
           bitColumns: job.bitColumns ?? [],
         });
+        const adoptSeconds = (performance.now() - t0) / 1000;
         const shared: Map<number, Operand> = adopted.columns;
         const bits = adopted.bits;
         // COUNT(*) without a filter reads no column: a public vector of the row count's length.
@@ -191,6 +192,7 @@ async function runJob(
           hash: out.hash,
           box: out.box,
           seconds: (performance.now() - t0) / 1000,
+          adoptSeconds,
         };
       }
       case 'reshare': {

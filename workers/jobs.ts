@@ -119,6 +119,8 @@ export type JobResult =
       /** This member's result shares, sealed to the requester. */
       box: Uint8Array;
       seconds: number;
+      /** Of which: adopting the stored shares (session setup and degree check). */
+      adoptSeconds: number;
     }
   | {
       kind: 'reshare';

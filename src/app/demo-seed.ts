@@ -82,10 +82,15 @@ export async function demoQuery(o: { cfg: ChainConfig; key: Hex; datasetId: Hex;
   const client = await createClient({
     chain: { cfg: o.cfg, pub, account: wallet.account.address, wallet: async () => wallet },
   });
+  /** Each phase the progress reported, with the seconds since submit when it began. */
   const phases: string[] = [];
+  let last = '';
+  const t0 = performance.now();
   try {
     const out = await client.submitQuery(o.datasetId, o.text, {}, (p) => {
-      if (phases.at(-1) !== p.phase) phases.push(p.phase);
+      if (last === p.phase) return;
+      last = p.phase;
+      phases.push(`${p.phase} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     });
     return {
       queryId: String(out.queryId),

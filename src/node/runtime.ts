@@ -186,6 +186,8 @@ export class NodeRuntime {
   /** Appends a line to the node's event log (public facts only: never data). */
   log(line: string) {
     this.events.push(`${new Date().toISOString().slice(11, 19)} ${line}`);
+    // also on the console, where `NETWORK_VERBOSE=1 npm start` forwards node tabs' output
+    console.info(`[confide node] ${line}`);
     if (this.events.length > 200) this.events.shift();
     this.changed();
   }

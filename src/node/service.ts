@@ -611,7 +611,9 @@ export class NodeService {
       if (res.kind !== 'query') throw new Error('unexpected job result');
       entry.state = 'answered';
       entry.seconds = res.seconds;
-      this.rt.log(`query ${h.queryId} answered in ${res.seconds.toFixed(2)} s`);
+      this.rt.log(
+        `query ${h.queryId} answered in ${res.seconds.toFixed(2)} s (stored shares adopted in ${res.adoptSeconds.toFixed(2)} s)`,
+      );
       this.reply(
         from,
         { t: 'answer', req: h.req, queryId: h.queryId, memberIndex: manifest.memberIndex },
