@@ -712,8 +712,9 @@ export class Session {
    * (a wrap gives c < x), so x = c − r over the integers and x mod 2^k = c_low − r_low + 2^k·[c_low < r_low]
    * with one k-bit comparison of a public and a shared number; elements with c < 2^bound
    * (probability 2^(bound−61), decided by the uniform c alone, so independent of the data) are
-   * redone with a fresh mask. Cost per element: 61 random bits (2 products each) and k − 1 products
-   * (see `lessThanPublic`); about sqrt(k) + log rounds instead of the full 61-bit subtraction.
+   * redone with a fresh mask. Cost per element: 61 random bits (2 products each) and about k + 5
+   * products (`gtProducts`, see `greaterThanPublic`); sqrt(k)/2 + log2(2·sqrt(k)) rounds instead
+   * of the full 61-bit subtraction.
    */
   private async modPow2Bounded(x: Shared, k: number, bound: number): Promise<Shared> {
     const N = x.v.length;
