@@ -16,7 +16,17 @@ const N = 6;
 const XS = [3, 1000, 77, 0, 4_000_000_000, 12];
 const YS = [5, 999, 77, 1, 3, 4_000_000_001];
 const PRODUCTS = XS.map((x, i) => (BigInt(x) * BigInt(YS[i]!)) % P);
-const EXPECTED = [...PRODUCTS, ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)), ...PRODUCTS];
+/**
+ * Copies of the inputs in a batch of products large enough for the king's seeded return (x·y and
+ * the MAC product reduced together: 2 × 6 × 1400 = 16,800 ≥ 16,384 elements).
+ */
+const COPIES = 1400;
+const EXPECTED = [
+  ...PRODUCTS,
+  ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)),
+  ...PRODUCTS,
+  (BigInt(COPIES) * PRODUCTS.reduce((a, b) => a + b, 0n)) % P,
+];
 
 async function program(s: Session, self: number): Promise<bigint[]> {
   const x = await s.input(0, self === 0 ? vecFrom(XS) : undefined, N);
@@ -27,7 +37,12 @@ async function program(s: Session, self: number): Promise<bigint[]> {
   // right operand of a product without ever getting a MAC
   const [xa] = await s.authenticate([{ v: x.v }]);
   const prod2 = await s.mul(xa!, { v: y.v });
-  return Array.from(await s.open(s.concat([prod, lt, prod2])));
+  // a batch of 8,400 products (the king returns a sharing with pseudo-random shares)
+  const many = await s.mul(
+    s.concat(Array.from({ length: COPIES }, () => x)),
+    s.concat(Array.from({ length: COPIES }, () => y)),
+  );
+  return Array.from(await s.open(s.concat([prod, lt, prod2, s.sumAll(many)])));
 }
 
 type Kind = 'additive' | 'equivocate' | 'withhold' | 'malformed';
