@@ -658,22 +658,12 @@ export class Session {
   private async prefixCarries(
     leaves: readonly { g: Shared; p: Shared }[],
   ): Promise<{ g: Shared; p: Shared }[]> {
-    const pre = leaves.slice();
-    for (let half = 1; half < pre.length; half *= 2) {
-      const at: number[] = [];
-      const pairs: (readonly [Shared, Shared])[] = [];
-      for (let i = 0; i < pre.length; i++) {
-        if ((i & half) === 0) continue;
-        const low = pre[(i & ~(2 * half - 1)) + half - 1]!;
-        pairs.push([pre[i]!.p, low.g], [pre[i]!.p, low.p]);
-        at.push(i);
-      }
-      const prods = await this.mulMany(pairs);
-      at.forEach((i, q) => {
-        pre[i] = { g: this.add(pre[i]!.g, prods[2 * q]!), p: prods[2 * q + 1]! };
-      });
-    }
-    return pre;
+    return sklansky(leaves, async (pairs) => {
+      const prods = await this.mulMany(
+        pairs.flatMap(([hi, lo]) => [[hi.p, lo.g] as const, [hi.p, lo.p] as const]),
+      );
+      return pairs.map(([hi], q) => ({ g: this.add(hi.g, prods[2 * q]!), p: prods[2 * q + 1]! }));
+    });
   }
 
   /**
@@ -818,18 +808,8 @@ export class Session {
     // block j's answer counts only if all blocks above agree: S_j = D_0 · … · D_{j−1}, the
     // prefix products of the block products, by Sklansky's network (as `prefixCarries`)
     const nb = blocks.length;
-    const S = D.slice(0, nb - 1); // S[i] becomes D_0 · … · D_i, which weights block i + 1
-    for (let half = 1; half < S.length; half *= 2) {
-      const at: number[] = [];
-      const pairs: (readonly [Shared, Shared])[] = [];
-      for (let i = 0; i < S.length; i++) {
-        if ((i & half) === 0) continue;
-        pairs.push([S[i]!, S[(i & ~(2 * half - 1)) + half - 1]!]);
-        at.push(i);
-      }
-      const prods = await this.mulMany(pairs);
-      at.forEach((i, q) => (S[i] = prods[q]!));
-    }
+    // S[i] = D_0 · … · D_i, which weights block i + 1
+    const S = await sklansky(D.slice(0, nb - 1), (pairs) => this.mulMany(pairs));
     let greater = gt[0]!;
     if (nb > 1) {
       greater = this.add(
@@ -1653,6 +1633,31 @@ export class Session {
     );
     return F.add(z, rt, z);
   }
+}
+
+/**
+ * Sklansky's parallel prefix: out[i] = xs[i] ∘ xs[i − 1] ∘ … ∘ xs[0] for an associative ∘, in
+ * ceil(log2(n)) levels. At level `half` every position i with that bit set takes in the last
+ * position of the half-block below it; `combine` gets all of a level's (higher, lower) pairs at
+ * once (one batch of products per level) and returns the combined values in order.
+ */
+async function sklansky<T>(
+  xs: readonly T[],
+  combine: (pairs: (readonly [T, T])[]) => Promise<T[]>,
+): Promise<T[]> {
+  const pre = xs.slice();
+  for (let half = 1; half < pre.length; half *= 2) {
+    const at: number[] = [];
+    const pairs: (readonly [T, T])[] = [];
+    for (let i = 0; i < pre.length; i++) {
+      if ((i & half) === 0) continue;
+      pairs.push([pre[i]!, pre[(i & ~(2 * half - 1)) + half - 1]!]);
+      at.push(i);
+    }
+    const out = await combine(pairs);
+    at.forEach((i, q) => (pre[i] = out[q]!));
+  }
+  return pre;
 }
 
 /** Bits per block of `greaterThanPublic` for k bits. */
