@@ -5,6 +5,7 @@
  * shares dealt the same way (`dealStored`).
  */
 import {
+  cryptoRng,
   Field,
   share,
   toField,
@@ -69,9 +70,10 @@ export function dealStored(
   data: readonly (ArrayLike<bigint> | undefined)[],
   cols: readonly ResolvedColumn[],
   bitCols: readonly ResolvedColumn[],
+  /** Seeded randomness for reproducible tests; default crypto randomness. */
   rng?: Rng,
 ): StoredInputs[] {
-  const deal = (values: Vec): Vec[] => share(F, values, n, t, ...(rng ? [rng] : []));
+  const deal = (values: Vec): Vec[] => share(F, values, n, t, rng ?? cryptoRng);
   const perParty: {
     columns: { index: number; shares: Vec }[];
     bitColumns: { index: number; bits: Vec[] }[];
