@@ -1384,10 +1384,14 @@ export class Session {
    * element, recorded for the deferred degree check) and, for double sharings, the same secrets at
    * degree 2t; each receiver extracts (n-t)·count sharings with the Vandermonde matrix.
    *
-   * Shares a receiver can derive from the key it shares with the dealer are not sent: the dealer
-   * fixes the degree-2t polynomial by pseudo-random shares of the first 2t+1 parties (with n = 2t+1
-   * the degree-2t half costs no communication at all) and the degree-t polynomial by its secret and
-   * pseudo-random shares of the t lowest-numbered other parties, and sends only the rest.
+   * Shares a receiver can derive from the key it shares with the dealer are not sent. The secrets
+   * are random, so the dealer lets the pseudo-random shares of the t + 1 lowest-numbered other
+   * parties fix the whole degree-t polynomial (its secret s included) and sends only the other
+   * n − t − 2 shares; the degree-2t polynomial is fixed by s and the pseudo-random shares of the 2t
+   * lowest-numbered other parties, and n − 1 − 2t shares are sent. With n = 2t + 1 a double sharing
+   * costs the dealer one message, not two (and with n = 3 none). Privacy as before: an honest
+   * dealer's s depends on the key of at least one honest party among the t + 1, and t corrupt
+   * parties see at most t shares of each polynomial.
    */
   private async dealAndExtract(count: number, double: boolean): Promise<Vec[]> {
     const pa = this.party;
@@ -1395,53 +1399,49 @@ export class Session {
     const { t } = this;
     const self = pa.self;
     const op = pa.nextOp();
-    const T1 = (d: number) => pa.parties.filter((j) => j !== d).slice(0, t);
-    const S2 = pa.parties.slice(0, 2 * t + 1);
+    const others = (d: number) => pa.parties.filter((j) => j !== d);
+    const T1 = (d: number) => others(d).slice(0, t + 1);
+    const T2 = (d: number) => others(d).slice(0, 2 * t);
     const tLen = count + 1;
     // ---- deal
     const myT1 = T1(self);
-    const share2Out = new Map<number, Vec>();
-    let my2: Vec | undefined;
-    let tSecrets: Vec;
-    if (double) {
-      const y2 = await Promise.all(
-        S2.map((j) =>
-          j === self
-            ? Promise.resolve(F.random(count, pa.rng))
-            : prgExpand(this.dealKeys[j]!, op, 2, count),
-        ),
-      );
-      const sec = F.linComb(y2, lagrangeCoefficients(S2, 0n));
-      tSecrets = concat([sec, F.random(1, pa.rng)]);
-      sec.fill(0n);
-      for (const j of pa.parties) {
-        const k = S2.indexOf(j);
-        const v = k >= 0 ? y2[k]! : F.linComb(y2, lagrangeCoefficients(S2, xOf(j)));
-        if (j === self) my2 = v;
-        else if (k < 0) share2Out.set(j, v);
-      }
-    } else {
-      tSecrets = F.random(tLen, pa.rng);
-    }
+    const myT2 = T2(self);
     const y1 = await Promise.all(myT1.map((j) => prgExpand(this.dealKeys[j]!, op, 1, tLen)));
-    const xs1 = [0n, ...myT1.map(xOf)];
-    const pts1 = [tSecrets, ...y1];
+    const xs1 = myT1.map(xOf);
+    const out1 = new Map<number, Vec>();
     let my1: Vec | undefined;
     for (const j of pa.parties) {
       if (myT1.includes(j)) continue;
-      const v = F.linComb(pts1, lagrangeAt(xs1, xOf(j)));
-      if (j === self) {
-        my1 = v;
-        continue;
-      }
-      const v2 = share2Out.get(j);
-      pa.send(j, op, v2 ? [v, v2] : [v]);
+      const v = F.linComb(y1, lagrangeAt(xs1, xOf(j)));
+      if (j === self) my1 = v;
+      else out1.set(j, v);
     }
-    tSecrets.fill(0n);
+    const out2 = new Map<number, Vec>();
+    let my2: Vec | undefined;
+    if (double) {
+      const secrets = F.linComb(
+        y1.map((v) => v.subarray(0, count)),
+        lagrangeAt(xs1, 0n),
+      );
+      const y2 = await Promise.all(myT2.map((j) => prgExpand(this.dealKeys[j]!, op, 2, count)));
+      const xs2 = [0n, ...myT2.map(xOf)];
+      const pts2 = [secrets, ...y2];
+      for (const j of pa.parties) {
+        if (myT2.includes(j)) continue;
+        const v = F.linComb(pts2, lagrangeAt(xs2, xOf(j)));
+        if (j === self) my2 = v;
+        else out2.set(j, v);
+      }
+      secrets.fill(0n);
+    }
+    for (const j of others(self)) {
+      const parts = [out1.get(j), out2.get(j)].filter((v): v is Vec => v !== undefined);
+      if (parts.length) pa.send(j, op, parts);
+    }
     // ---- receive
     const expectLen = (d: number) =>
-      (T1(d).includes(self) ? 0 : tLen) + (double && !S2.includes(self) ? count : 0);
-    const senders = pa.parties.filter((d) => d !== self && expectLen(d) > 0);
+      (T1(d).includes(self) ? 0 : tLen) + (double && !T2(d).includes(self) ? count : 0);
+    const senders = others(self).filter((d) => expectLen(d) > 0);
     const got = await pa.recv(op, senders, expectLen);
     const col1: Vec[] = [];
     const col2: Vec[] = [];
@@ -1460,7 +1460,7 @@ export class Session {
           off = tLen;
         }
         if (double)
-          col2[d] = S2.includes(self)
+          col2[d] = T2(d).includes(self)
             ? await prgExpand(this.recvKeys[d]!, op, 2, count)
             : msg!.subarray(off, off + count);
       }),
