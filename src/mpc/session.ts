@@ -64,13 +64,8 @@ const INV2 = invRef(2n);
  * round is rare and the number of rounds stays independent of the number of elements in practice.
  */
 const NO_WRAP_MAX_BOUND = 48;
-/** Combines of Sklansky's prefix network over FIELD_BITS leaves: Σ_levels #positions with that bit set. */
-const SKLANSKY_COMBINES = Array.from({ length: 6 }, (_, l) =>
-  Array.from({ length: FIELD_BITS }, (_, i) => ((i >> l) & 1 ? 1 : 0) as number).reduce(
-    (a, b) => a + b,
-    0,
-  ),
-).reduce((a, b) => a + b, 0);
+/** Combines of Sklansky's prefix network over FIELD_BITS leaves. */
+const SKLANSKY_COMBINES = sklanskyCombines(FIELD_BITS);
 /**
  * Batches of at least this many elements get their degree reduction's return from the king as a
  * sharing with t pseudo-random shares (fewer bytes; see `reduceDegree`).
@@ -1399,49 +1394,30 @@ export class Session {
     const { t } = this;
     const self = pa.self;
     const op = pa.nextOp();
-    const others = (d: number) => pa.parties.filter((j) => j !== d);
-    const T1 = (d: number) => others(d).slice(0, t + 1);
-    const T2 = (d: number) => others(d).slice(0, 2 * t);
+    const T1 = (d: number) => this.seededBy(d, t + 1);
+    const T2 = (d: number) => this.seededBy(d, 2 * t);
     const tLen = count + 1;
-    // ---- deal
-    const myT1 = T1(self);
-    const myT2 = T2(self);
-    const y1 = await Promise.all(myT1.map((j) => prgExpand(this.dealKeys[j]!, op, 1, tLen)));
-    const xs1 = myT1.map(xOf);
-    const out1 = new Map<number, Vec>();
-    let my1: Vec | undefined;
-    for (const j of pa.parties) {
-      if (myT1.includes(j)) continue;
-      const v = F.linComb(y1, lagrangeAt(xs1, xOf(j)));
-      if (j === self) my1 = v;
-      else out1.set(j, v);
-    }
-    const out2 = new Map<number, Vec>();
-    let my2: Vec | undefined;
+    // ---- deal: the degree-t polynomial, and for doubles its secrets at degree 2t
+    const deg1 = await this.dealSeeded(op, 1, tLen, T1(self), []);
+    const out1 = deg1.shares;
+    let out2 = new Map<number, Vec>();
     if (double) {
-      const secrets = F.linComb(
-        y1.map((v) => v.subarray(0, count)),
-        lagrangeAt(xs1, 0n),
-      );
-      const y2 = await Promise.all(myT2.map((j) => prgExpand(this.dealKeys[j]!, op, 2, count)));
-      const xs2 = [0n, ...myT2.map(xOf)];
-      const pts2 = [secrets, ...y2];
-      for (const j of pa.parties) {
-        if (myT2.includes(j)) continue;
-        const v = F.linComb(pts2, lagrangeAt(xs2, xOf(j)));
-        if (j === self) my2 = v;
-        else out2.set(j, v);
-      }
+      const secrets = deg1.at(0n); // count secrets and the mask's
+      out2 = (await this.dealSeeded(op, 2, count, T2(self), [[0n, secrets.subarray(0, count)]]))
+        .shares;
       secrets.fill(0n);
     }
-    for (const j of others(self)) {
+    const my1 = out1.get(self);
+    const my2 = out2.get(self);
+    for (const j of pa.parties) {
+      if (j === self) continue;
       const parts = [out1.get(j), out2.get(j)].filter((v): v is Vec => v !== undefined);
       if (parts.length) pa.send(j, op, parts);
     }
     // ---- receive
     const expectLen = (d: number) =>
       (T1(d).includes(self) ? 0 : tLen) + (double && !T2(d).includes(self) ? count : 0);
-    const senders = others(self).filter((d) => expectLen(d) > 0);
+    const senders = pa.parties.filter((d) => d !== self && expectLen(d) > 0);
     const got = await pa.recv(op, senders, expectLen);
     const col1: Vec[] = [];
     const col2: Vec[] = [];
@@ -1478,6 +1454,36 @@ export class Session {
     const out = [extract(col1.map((c) => c.subarray(0, count)))];
     if (double) out.push(extract(col2));
     return out;
+  }
+
+  /**
+   * The m lowest-numbered parties other than `dealer`: those whose shares of the dealer's
+   * sharings come from the PRG key they share with it instead of a message.
+   */
+  private seededBy(dealer: number, m: number): number[] {
+    return this.party.parties.filter((j) => j !== dealer).slice(0, m);
+  }
+
+  /**
+   * This party's side as the dealer of a sharing with pseudo-random shares at `seeded` (from the
+   * keys it shares with them: stream `stream` of step `op`, `len` elements each): those shares and
+   * the `fixed` points (e.g. (0, secret)) determine the polynomial. Returns its value for every
+   * other party (own share included) and an evaluator at any other point.
+   */
+  private async dealSeeded(
+    op: number,
+    stream: number,
+    len: number,
+    seeded: readonly number[],
+    fixed: readonly (readonly [bigint, Vec])[],
+  ): Promise<{ shares: Map<number, Vec>; at: (x: bigint) => Vec }> {
+    const prg = await Promise.all(seeded.map((j) => prgExpand(this.dealKeys[j]!, op, stream, len)));
+    const xs = [...fixed.map(([x]) => x), ...seeded.map(xOf)];
+    const pts = [...fixed.map(([, v]) => v), ...prg];
+    const at = (x: bigint): Vec => this.F.linComb(pts, lagrangeAt(xs, x));
+    const shares = new Map<number, Vec>();
+    for (const j of this.party.parties) if (!seeded.includes(j)) shares.set(j, at(xOf(j)));
+    return { shares, at };
   }
 
   /** One step: every pair of parties agrees on PRG keys (each party picks the key of its own dealings). */
@@ -1606,18 +1612,13 @@ export class Session {
     // through (0, e) for the others
     const { t } = this;
     const self = pa.self;
-    const seededBy = (k: number) => parties.filter((j) => j !== k).slice(0, t);
-    const mine = seededBy(self);
-    const seeded = await Promise.all(
-      mine.map((j) => prgExpand(this.dealKeys[j]!, op2, 0, len(self))),
-    );
-    const xs = [0n, ...mine.map(xOf)];
-    for (const j of parties) {
-      if (mine.includes(j) || len(self) === 0) continue;
-      const v = F.linComb([e, ...seeded], lagrangeAt(xs, xOf(j)));
-      if (j === self) z.set(v, start(self));
-      else pa.send(j, op2, [v]);
-    }
+    const seededBy = (k: number) => this.seededBy(k, t);
+    if (len(self) > 0)
+      for (const [j, v] of (await this.dealSeeded(op2, 0, len(self), seededBy(self), [[0n, e]]))
+        .shares) {
+        if (j === self) z.set(v, start(self));
+        else pa.send(j, op2, [v]);
+      }
     // (a king with an empty block sends nothing and is expected to send nothing)
     const fromKing = (k: number) => (k === self || seededBy(k).includes(self) ? 0 : len(k));
     const senders = parties.filter((k) => fromKing(k) > 0);
@@ -1660,6 +1661,13 @@ async function sklansky<T>(
   return pre;
 }
 
+/** Combines `sklansky` makes over n values: at each level, the positions with that bit set. */
+function sklanskyCombines(n: number): number {
+  let combines = 0;
+  for (let half = 1; half < n; half *= 2) for (let i = 0; i < n; i++) if (i & half) combines++;
+  return combines;
+}
+
 /** Bits per block of `greaterThanPublic` for k bits. */
 function gtBlock(k: number): number {
   return Math.max(1, Math.ceil(Math.sqrt(k) / 2));
@@ -1671,10 +1679,7 @@ function gtBlock(k: number): number {
  */
 function gtProducts(k: number): number {
   const nb = Math.ceil(k / gtBlock(k));
-  let prefix = 0;
-  for (let half = 1; half < nb - 1; half *= 2)
-    for (let i = 0; i < nb - 1; i++) if (i & half) prefix++;
-  return k - nb + prefix + (nb > 1 ? 1 : 0);
+  return k - nb + sklanskyCombines(nb - 1) + (nb > 1 ? 1 : 0);
 }
 
 /** A sharing from its value half and, when present, its MAC half. */
