@@ -55,8 +55,12 @@ export function polySumCost(D: number): number {
   return Math.max(0, (m > 1 ? k : k - 1) - 1) + Math.max(0, m - 2);
 }
 
-const eBit = (s: Session, j: BitJob, i: number): Operand =>
-  ((j.c >> BigInt(i)) & 1n) === 1n ? j.bits[i]! : s.affine(j.bits[i]!, P - 1n, 1n);
+/** e_i = [x_i = c_i] of a job: bit i where c_i = 1, else 1 − bit i (`b`: bit i, or its MAC'd copy). */
+function eBit(s: Session, j: BitJob, i: number, b: Shared): Shared;
+function eBit(s: Session, j: BitJob, i: number, b?: Operand): Operand;
+function eBit(s: Session, j: BitJob, i: number, b: Operand = j.bits[i]!): Operand {
+  return ((j.c >> BigInt(i)) & 1n) === 1n ? b : s.affine(b, P - 1n, 1n);
+}
 
 /**
  * Suffix products E_j for j = k−1 … stop (stop ≥ lowest) of every job, batched by position:
@@ -73,9 +77,8 @@ async function suffixProducts(
   const authed = new Map((await s.authenticate(tops)).map((a, i) => [tops[i]!, a] as const));
   const E: Shared[][] = jobs.map((j) => {
     const k = j.bits.length;
-    const top = authed.get(j.bits[k - 1]!)!;
     const out = new Array<Shared>(k);
-    out[k - 1] = ((j.c >> BigInt(k - 1)) & 1n) === 1n ? top : s.affine(top, P - 1n, 1n);
+    out[k - 1] = eBit(s, j, k - 1, authed.get(j.bits[k - 1]!)!);
     return out;
   });
   const cur = jobs.map((j) => j.bits.length - 1);
