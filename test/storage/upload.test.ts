@@ -30,30 +30,38 @@ function dataset(rows: number) {
   });
 }
 
+/**
+ * c members with node keys and IndexedDB stores (`name`-0 …), the upload target for them, and
+ * `accept(j, sealed, version)`: member j stores its bundle as a node does.
+ */
+async function committee(c: number, name: string, t: number, chunkSize: number) {
+  const keys = Array.from({ length: c }, () => newNodeKey());
+  const stores = await Promise.all(keys.map((_, j) => IdbShareStore.open(`${name}-${j}`)));
+  const target = {
+    datasetId: DS1,
+    version: 1,
+    t,
+    chunkSize,
+    members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
+  };
+  const accept = (j: number, sealed: Uint8Array, version = 1) =>
+    acceptShareBundle(stores[j]!, sealed, keys[j]!.secretKey, {
+      datasetId: DS1,
+      version,
+      memberIndex: j,
+    });
+  return { keys, stores, target, accept };
+}
+
 describe('upload orchestration', () => {
   it('uploadDataset: 3 members store via streamed staging and return receipts; roots match the stores', async () => {
-    const keys = [newNodeKey(), newNodeKey(), newNodeKey()];
-    const stores = await Promise.all(keys.map((_, j) => IdbShareStore.open(`upload-${j}`)));
+    const { stores, target, accept } = await committee(3, 'upload', 1, 64);
     const data = dataset(300);
-    const target = {
-      datasetId: DS1,
-      version: 1,
-      t: 1,
-      chunkSize: 64,
-      members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
-    };
     const phases: string[] = [];
     const { roots } = await uploadDataset(
       data,
       target,
-      async (j, sealed) =>
-        (
-          await acceptShareBundle(stores[j]!, sealed, keys[j]!.secretKey, {
-            datasetId: DS1,
-            version: 1,
-            memberIndex: j,
-          })
-        ).receipt,
+      async (j, sealed) => (await accept(j, sealed)).receipt,
       {
         field: F,
         rng: seededRng(5),
@@ -87,40 +95,21 @@ describe('upload orchestration', () => {
     await expect(
       uploadDataset(data, { ...target, version: 2 }, async (j, sealed) => {
         if (j === 1) throw new Error('peer gone');
-        return (
-          await acceptShareBundle(stores[j]!, sealed, keys[j]!.secretKey, {
-            datasetId: DS1,
-            version: 2,
-            memberIndex: j,
-          })
-        ).receipt;
+        return (await accept(j, sealed, 2)).receipt;
       }),
     ).rejects.toThrow(/RECEIPT_INVALID: .*member 1: peer gone/);
   });
 
   it('t of c members get a seed instead of their shares; all c stored partitions lie on one degree-t polynomial', async () => {
-    const keys = Array.from({ length: 5 }, () => newNodeKey());
-    const stores = await Promise.all(keys.map((_, j) => IdbShareStore.open(`seeded-${j}`)));
+    const { keys, stores, target, accept } = await committee(5, 'seeded', 2, 300);
     const data = dataset(1000);
-    const target = {
-      datasetId: DS1,
-      version: 1,
-      t: 2,
-      chunkSize: 300,
-      members: keys.map((k, j) => ({ memberIndex: j, publicKey: k.publicKey })),
-    };
     const sealed = await shareAndSeal(data, target, { field: F });
     // members 0 and 1 receive a seed (one frame, a few hundred bytes); 2..4 their shares
     const sizes = sealed.map((s) => s.sealed.length);
     expect(sizes[0]).toBeLessThan(600);
     expect(sizes[1]).toBeLessThan(600);
     for (const j of [2, 3, 4]) expect(sizes[j]).toBeGreaterThan(2 * 1000 * 8);
-    for (let j = 0; j < 5; j++)
-      await acceptShareBundle(stores[j]!, sealed[j]!.sealed, keys[j]!.secretKey, {
-        datasetId: DS1,
-        version: 1,
-        memberIndex: j,
-      });
+    for (let j = 0; j < 5; j++) await accept(j, sealed[j]!.sealed);
     for (const [ci, name] of ['a', 'b'].entries()) {
       const cols = await Promise.all(stores.map((st) => st.readColumn(DS1, name)));
       // every member's shares, seeded or sent, agree with one polynomial of degree 2
@@ -145,20 +134,8 @@ describe('upload orchestration', () => {
     // a seeded bundle is authenticated like any other: tampered, or opened by another member
     const bad = sealed[0]!.sealed.slice();
     bad[bad.length - 5]! ^= 1;
-    await expect(
-      acceptShareBundle(stores[0]!, bad, keys[0]!.secretKey, {
-        datasetId: DS1,
-        version: 1,
-        memberIndex: 0,
-      }),
-    ).rejects.toMatchObject({ code: 'BUNDLE_AUTH' });
-    await expect(
-      acceptShareBundle(stores[1]!, sealed[0]!.sealed, keys[1]!.secretKey, {
-        datasetId: DS1,
-        version: 1,
-        memberIndex: 1,
-      }),
-    ).rejects.toMatchObject({ code: 'BUNDLE_CONTEXT' });
+    await expect(accept(0, bad)).rejects.toMatchObject({ code: 'BUNDLE_AUTH' });
+    await expect(accept(1, sealed[0]!.sealed)).rejects.toMatchObject({ code: 'BUNDLE_CONTEXT' });
     await expect(
       sealSeededBundle(
         {
