@@ -39,6 +39,7 @@ import {
   signed,
   type Policy,
 } from '../../src/query/index';
+import { AGE_BMI_SEX } from './fixtures';
 import { randomDataset, randomQuery, rng, type Dataset } from './gen';
 import { compareWithSqlite, initSqlite, loadSqlite } from './sqlite';
 
@@ -109,13 +110,11 @@ describe(`MPC programs vs plaintext plan and SQLite (seed ${SEED})`, () => {
   });
 });
 
+/** age, bmi, sex (the shared fixture) and region, in that schema order. */
 const SCHEMA = {
-  name: 'patients',
-  rows: 100_000,
+  ...AGE_BMI_SEX,
   columns: [
-    { name: 'age', type: { kind: 'integer', min: 0, max: 120 } },
-    { name: 'bmi', type: { kind: 'decimal', scale: 1, min: 10, max: 70 } },
-    { name: 'sex', type: { kind: 'category', domain: ['F', 'M'] } },
+    ...AGE_BMI_SEX.columns,
     { name: 'region', type: { kind: 'category', domain: ['north', 'south', 'east', 'west'] } },
   ],
 } as const;
