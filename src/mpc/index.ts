@@ -32,6 +32,7 @@ export { Party, type PartyOptions, type Incident } from './runtime';
 export { prgKey, prgExpand } from './prg';
 export {
   Session,
+  sklansky,
   CMP_BITS,
   MAX_CMP_BITS,
   type Shared,

@@ -1642,7 +1642,7 @@ export class Session {
  * position of the half-block below it; `combine` gets all of a level's (higher, lower) pairs at
  * once (one batch of products per level) and returns the combined values in order.
  */
-async function sklansky<T>(
+export async function sklansky<T>(
   xs: readonly T[],
   combine: (pairs: (readonly [T, T])[]) => Promise<T[]>,
 ): Promise<T[]> {

@@ -43,7 +43,7 @@
  * `regressPlain` is the definition, in BigInt: the plaintext reference evaluator uses it, and the
  * MPC result must equal it bit for bit.
  */
-import { P, type Session, type Shared } from '../mpc/index';
+import { P, sklansky, type Session, type Shared } from '../mpc/index';
 import {
   bitLength,
   compose,
@@ -265,16 +265,8 @@ export async function regressShared(
   const notBit = res.map((m, i) =>
     s.affine(s.mulConst(i > 0 ? s.sub(m, res[i - 1]!) : m, invPow2(i)), P - 1n, 1n),
   );
-  let suffix = notBit.slice(); // suffix[i] = Π_(j ≥ i, j < i + span) (1 − bit_j)
-  for (let span = 1; span < B; span *= 2) {
-    const idx = suffix.map((_, i) => i).filter((i) => i + span < B);
-    const prods = await s.mulMany(
-      idx.map((i) => [suffix[i]!, suffix[i + span]!] as [Shared, Shared]),
-    );
-    const next = suffix.slice();
-    idx.forEach((i, q) => (next[i] = prods[q]!));
-    suffix = next;
-  }
+  // suffix[i] = Π_(j ≥ i) (1 − bit_j): the engine's parallel prefix over the reversed list
+  const suffix = (await sklansky(notBit.slice().reverse(), (pairs) => s.mulMany(pairs))).reverse();
   const g = (i: number): Shared =>
     i < 0 ? constVec(1n, L) : i >= B ? constVec(0n, L) : s.affine(suffix[i]!, P - 1n, 1n);
   const f = s.linComb(
