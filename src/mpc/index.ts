@@ -29,7 +29,7 @@ export {
 export type { Transport } from './transport';
 export { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from './memnet';
 export { Party, type PartyOptions, type Incident } from './runtime';
-export { prgKey, prgExpand } from './prg';
+export { prgKey, prgExpand, type PrgKey } from './prg';
 export {
   Session,
   sklansky,

@@ -22,7 +22,7 @@ import { MpcError } from './errors';
 import { P, type Vec } from './field';
 import { invRef, mulRef, powRef } from './field-ref';
 import { concat, type Party } from './runtime';
-import { prgExpand, prgKey, PRG_KEY_ELEMENTS } from './prg';
+import { prgExpand, prgKey, PRG_KEY_ELEMENTS, type PrgKey } from './prg';
 import {
   findInconsistent,
   lagrangeAt,
@@ -113,8 +113,8 @@ export class Session {
   /** Degree-t share vectors received from each dealer, awaiting the degree check (masks included). */
   private dealtPending = new Map<number, Vec[]>();
   /** AES keys for the shares this party deals to each peer, and for those each peer deals to it. */
-  private readonly dealKeys: CryptoKey[] = [];
-  private readonly recvKeys: CryptoKey[] = [];
+  private readonly dealKeys: PrgKey[] = [];
+  private readonly recvKeys: PrgKey[] = [];
   /** Preprocessed double sharings. */
   private pool: { rt: Vec; r2t: Vec; off: number } | undefined;
   readonly counters = { mulElements: 0, verifies: 0, openedElements: 0 };

@@ -29,7 +29,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { prgExpand, prgKey } from '../mpc/index';
+import { prgExpand, prgKey, type PrgKey } from '../mpc/index';
 import { concatBytes, fromHex, shareBytes, toHex, u16le, u32le, utf8 } from './bytes';
 import { StorageError } from './errors';
 import { FIELD_P, MAX_CHUNK_SIZE, MAX_COLUMNS, checkDatasetId } from './store';
@@ -64,7 +64,7 @@ export interface SeededBundle extends BundleContext {
 export const SEED_BYTES = 32;
 
 /** The PRG key of a seed (the 32 bytes as AES-256 key material). */
-export function seedKey(seed: Uint8Array): Promise<CryptoKey> {
+export function seedKey(seed: Uint8Array): Promise<PrgKey> {
   if (seed.length !== SEED_BYTES)
     throw new StorageError(
       'BUNDLE_MALFORMED',
@@ -75,7 +75,7 @@ export function seedKey(seed: Uint8Array): Promise<CryptoKey> {
 
 /** Shares of column `ci`, chunk `k` (n rows) that a seed stands for. */
 export function seededChunk(
-  key: CryptoKey,
+  key: PrgKey,
   ci: number,
   k: number,
   n: number,
@@ -441,7 +441,7 @@ export async function openShareBundleStream(
     return shares;
   };
   // A seeded bundle's chunks come from its seed, the others' from their frames.
-  let prg: CryptoKey | undefined;
+  let prg: PrgKey | undefined;
   if (seeded) {
     const seed = fromHex(meta.seed as string, SEED_BYTES, 'seed');
     prg = await seedKey(seed);
