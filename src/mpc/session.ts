@@ -712,7 +712,7 @@ export class Session {
     await this.refillFor(
       Math.min(POOL_MAX, N * (2 * FIELD_BITS + 2 * gtProducts(k) + 8) + POOL_FIXED),
     );
-    const { bit, cu32 } = await this.maskAndOpen(x);
+    const { bits, bit, cu32 } = await this.maskAndOpen(x);
     // elements whose c < 2^bound may have wrapped: redo them (public, data-independent choice)
     const retry: number[] = [];
     const hiLim = bound >= 32 ? 2 ** (bound - 32) : 0;
@@ -721,10 +721,7 @@ export class Session {
       const hi = cu32[2 * e + 1]!;
       if (hi < hiLim || (hi === 0 && cu32[2 * e]! < loLim)) retry.push(e);
     }
-    const u = await this.greaterThanPublic(
-      Array.from({ length: k }, (_, i) => bit(i)),
-      cu32,
-    );
+    const u = await this.greaterThanPublic(bits, k, cu32);
     // c mod 2^k as a public vector
     const cLow = lowBits(cu32, N, k);
     const rLow = this.binaryCompose(Array.from({ length: k }, (_, i) => bit(i)));
@@ -763,56 +760,65 @@ export class Session {
    * checked products per element (a chain over the blocks took 12 rounds and 46 products; in
    * latency-bound programs such as REGRESS a round costs more than a few products).
    */
-  private async greaterThanPublic(bits: readonly Shared[], cu32: Uint32Array): Promise<Shared> {
-    const k = bits.length;
-    const N = bits[0]!.v.length;
-    const cBit = (i: number): Vec => bitOf(cu32, N, i);
-    // per bit: e_i = [r_i = c_i] = (1 − c_i) + (2c_i − 1)·r_i, and the weight 1 − c_i
-    const eq: Shared[] = [];
-    const notC: Vec[] = [];
-    for (let i = 0; i < k; i++) {
-      const ci = cBit(i);
-      const nc = this.F.affine(ci, P - 1n, 1n);
-      const sign = this.F.affine(ci, 2n, P - 1n);
-      eq.push(this.addPublic(this.mulPublic(bits[i]!, sign), nc));
-      notC.push(nc);
-    }
-    // blocks from the top: block j holds bits top_j, top_j − 1, ..., down to its lowest
+  private async greaterThanPublic(bits: Shared, k: number, cu32: Uint32Array): Promise<Shared> {
+    const N = cu32.length / 2;
+    // Blocks from the top: block j holds bits k−1−j·b, k−2−j·b, … (the last may be shorter). Every
+    // local step below works on all blocks at once, in a layout by position: row (s, j) holds bit
+    // k−1−j·b−s, rows ordered by s then j, so the blocks still active at position s (those longer
+    // than s, a prefix of them) are one contiguous range.
     const b = gtBlock(k);
-    const blocks: number[][] = [];
-    for (let hi = k - 1; hi >= 0; hi -= b) {
-      const blk: number[] = [];
-      for (let i = hi; i > hi - b && i >= 0; i--) blk.push(i);
-      blocks.push(blk);
+    const nb = Math.ceil(k / b);
+    const active = (s: number) => Math.floor((k - 1 - s) / b) + 1; // blocks longer than s
+    const rowStart: number[] = [];
+    const src: number[] = [];
+    for (let s = 0; s < b; s++) {
+      rowStart.push(src.length);
+      for (let j = 0; j < active(s); j++) src.push(k - 1 - j * b - s);
     }
-    // within each block: D_0 = 1, D_{s+1} = D_s · e_{blk[s]}; gt_j = sum_s (1 − c)(D_s − D_{s+1})
-    const D: Shared[] = blocks.map((blk) => eq[blk[0]!]!); // D_1
-    const gt: Shared[] = blocks.map((blk) =>
-      this.mulPublic(this.affine(eq[blk[0]!]!, P - 1n, 1n), notC[blk[0]!]!),
+    const rv = new BigUint64Array(k * N);
+    const rm = new BigUint64Array(k * N);
+    const cv = new BigUint64Array(k * N);
+    const c32 = new Uint32Array(cv.buffer);
+    src.forEach((i, row) => {
+      rv.set(bits.v.subarray(i * N, (i + 1) * N), row * N);
+      rm.set(bits.m.subarray(i * N, (i + 1) * N), row * N);
+      const word = i >= 32 ? 1 : 0;
+      const sh = i & 31;
+      for (let e = 0; e < N; e++) c32[2 * (row * N + e)] = (cu32[2 * e + word]! >>> sh) & 1;
+    });
+    // per bit: e_i = [r_i = c_i] = (1 − c_i) + (2c_i − 1)·r_i, and the weight 1 − c_i
+    const notC = this.F.affine(cv, P - 1n, 1n);
+    const eq = this.addPublic(
+      this.mulPublic({ v: rv, m: rm }, this.F.affine(cv, 2n, P - 1n)),
+      notC,
     );
-    for (let s = 1; ; s++) {
-      const active = blocks.map((_, j) => j).filter((j) => blocks[j]!.length > s);
-      if (active.length === 0) break;
-      const prods = await this.mulMany(active.map((j) => [D[j]!, eq[blocks[j]![s]!]!] as const));
-      active.forEach((j, q) => {
-        const next = prods[q]!;
-        gt[j] = this.add(gt[j]!, this.mulPublic(this.sub(D[j]!, next), notC[blocks[j]![s]!]!));
-        D[j] = next;
-      });
+    const row = (x: Shared, s: number, blocks = active(s)) =>
+      this.slice(x, rowStart[s]! * N, (rowStart[s]! + blocks) * N);
+    const rowC = (s: number) => notC.subarray(rowStart[s]! * N, (rowStart[s]! + active(s)) * N);
+    // within each block: D_0 = 1, D_{s+1} = D_s · e_s; gt = Σ_s (1 − c_s)·(D_s − D_{s+1})
+    let D = row(eq, 0);
+    let gt = this.mulPublic(this.affine(D, P - 1n, 1n), rowC(0));
+    for (let s = 1; s < b; s++) {
+      const A = active(s) * N;
+      const [next] = await this.mulMany([[this.slice(D, 0, A), row(eq, s)]]);
+      const inc = this.mulPublic(this.sub(this.slice(D, 0, A), next!), rowC(s));
+      gt =
+        A === gt.v.length
+          ? this.add(gt, inc)
+          : this.concat([this.add(this.slice(gt, 0, A), inc), this.slice(gt, A, gt.v.length)]);
+      D = A === D.v.length ? next! : this.concat([next!, this.slice(D, A, D.v.length)]);
     }
     // block j's answer counts only if all blocks above agree: S_j = D_0 · … · D_{j−1}, the
     // prefix products of the block products, by Sklansky's network (as `prefixCarries`)
-    const nb = blocks.length;
+    const block = (x: Shared, j: number) => this.slice(x, j * N, (j + 1) * N);
+    if (nb === 1) return gt;
     // S[i] = D_0 · … · D_i, which weights block i + 1
-    const S = await sklansky(D.slice(0, nb - 1), (pairs) => this.mulMany(pairs));
-    let greater = gt[0]!;
-    if (nb > 1) {
-      greater = this.add(
-        greater,
-        await this.mulSum(Array.from({ length: nb - 1 }, (_, q) => [S[q]!, gt[q + 1]!] as const)),
-      );
-    }
-    return greater;
+    const S = await sklansky(
+      Array.from({ length: nb - 1 }, (_, j) => block(D, j)),
+      (pairs) => this.mulMany(pairs),
+    );
+    const rest = await this.mulSum(S.map((Sj, j) => [Sj, block(gt, j + 1)] as const));
+    return this.add(block(gt, 0), rest);
   }
 
   /** sum_j a_j ⊙ b_j element-wise with a single degree reduction (checked like one product). */
