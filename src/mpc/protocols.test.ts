@@ -10,6 +10,7 @@ import { seededRng } from './rng';
 import { decodeFrame, encodeData } from './codec';
 import { runParties, type RunOptions, type Settled } from './simulate';
 import type { Transport } from './transport';
+import type { Shared } from './session';
 
 const F = new Field();
 const CONFIGS: [number, number][] = [
@@ -346,6 +347,23 @@ describe('rounds do not grow with the number of rows', () => {
       return parties[0]!.stats.steps;
     };
     expect(await steps(10)).toBe(await steps(2000));
+  });
+
+  it('many small comparisons keep the preprocessed pool bounded (one call tops it up, never grows it)', async () => {
+    const { results } = await runParties(5, { t: 2, rngSeed: SEED }, async (s, p) => {
+      const x = await s.input(0, p.self === 0 ? vecFrom([5, 9]) : undefined, 2);
+      await s.ltConst(x, 7n);
+      const after1 = s.pooledDoubles;
+      const bits: Shared[] = [];
+      for (let i = 0; i < 40; i++) bits.push(await s.ltConst(x, 7n));
+      return { after1, after41: s.pooledDoubles, open: await s.open(s.concat(bits)) };
+    });
+    for (const r of allOk(results, 'pool')) {
+      // each call needs the same doubles, so the pool after 41 calls is what it was after one
+      // (before the fix it grew by about 800 per call)
+      expect(r.after41).toBeLessThanOrEqual(r.after1);
+      expect(Array.from(r.open)).toEqual(Array.from({ length: 40 }, () => [1n, 0n]).flat());
+    }
   });
 });
 
