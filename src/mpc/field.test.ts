@@ -125,7 +125,15 @@ describe('Field kernels agree with the BigInt reference', () => {
       const want = F.linCombMany(cols, mat);
       const got = F.vandermonde(cols, rows);
       for (let q = 0; q < rows; q++) expect(Array.from(got[q]!)).toEqual(Array.from(want[q]!));
+      // into one vector, rows back to back
+      const out = new BigUint64Array(rows * 9000);
+      F.vandermonde(cols, rows, out);
+      for (let q = 0; q < rows; q++)
+        expect(Array.from(out.subarray(q * 9000, (q + 1) * 9000))).toEqual(Array.from(want[q]!));
     }
+    expect(() => F.vandermonde([F.random(3), F.random(3)], 2, new BigUint64Array(5))).toThrow(
+      /out has 5 elements, expected 2 × 3/,
+    );
     expect(() => F.vandermonde([F.random(2)], 2)).toThrow(/Field.vandermonde/);
     expect(() =>
       F.vandermonde(

@@ -384,9 +384,10 @@ export class Field {
   /**
    * Vandermonde extraction with the points 1..k (k <= 7, rows <= 4): out[q][i] = sum_j (j+1)^q * cols[j][i] for
    * q < rows. Same result as linCombMany with that matrix, with small multipliers instead of full
-   * products.
+   * products. With `out` (length rows·n) the rows are written into it back to back (row q at q·n)
+   * and returned as views of it, so a caller that wants them concatenated needs no copy.
    */
-  vandermonde(cols: readonly Vec[], rows: number): Vec[] {
+  vandermonde(cols: readonly Vec[], rows: number, out?: Vec): Vec[] {
     const k = cols.length;
     if (k < 1 || k > 7 || rows < 1 || rows > Math.min(k, 4)) {
       throw new MpcError(
@@ -396,7 +397,14 @@ export class Field {
     }
     const n = cols[0]!.length;
     for (const c of cols) checkLen('vandermonde', cols[0]!, c);
-    const res = Array.from({ length: rows }, () => new BigUint64Array(n));
+    if (out && out.length !== rows * n)
+      throw new MpcError(
+        'ERR_PARAM',
+        `Field.vandermonde: out has ${out.length} elements, expected ${rows} × ${n}`,
+      );
+    const res = Array.from({ length: rows }, (_, q) =>
+      out ? out.subarray(q * n, (q + 1) * n) : new BigUint64Array(n),
+    );
     const m = this.m64;
     for (let i = 0; i < n; i += CHUNK) {
       const len = Math.min(CHUNK, n - i);

@@ -1457,11 +1457,21 @@ export class Session {
       list.push(col1[d]!);
       this.dealtPending.set(d, list);
     }
-    const extract = (cols: Vec[]): Vec =>
+    const extract = (cols: Vec[]): Vec => {
+      // the n − t extracted rows back to back in one vector, written in place
+      const len = cols[0]!.length;
+      const rows = this.n - t;
+      const out = new BigUint64Array(rows * len);
       // small points 1..n: the kernel multiplies by j+1 <= 7 instead of full products
-      this.n <= 7 && this.n - t <= 4
-        ? concat(F.vandermonde(cols, this.n - t))
-        : concat(F.linCombMany(cols, this.vandermonde()));
+      if (this.n <= 7 && rows <= 4) F.vandermonde(cols, rows, out);
+      else
+        F.linCombMany(
+          cols,
+          this.vandermonde(),
+          Array.from({ length: rows }, (_, q) => out.subarray(q * len, (q + 1) * len)),
+        );
+      return out;
+    };
     const out = [extract(col1.map((c) => c.subarray(0, count)))];
     if (double) out.push(extract(col2));
     return out;
