@@ -778,13 +778,10 @@ export class Session {
     const rv = new BigUint64Array(k * N);
     const rm = new BigUint64Array(k * N);
     const cv = new BigUint64Array(k * N);
-    const c32 = new Uint32Array(cv.buffer);
     src.forEach((i, row) => {
       rv.set(bits.v.subarray(i * N, (i + 1) * N), row * N);
       rm.set(bits.m.subarray(i * N, (i + 1) * N), row * N);
-      const word = i >= 32 ? 1 : 0;
-      const sh = i & 31;
-      for (let e = 0; e < N; e++) c32[2 * (row * N + e)] = (cu32[2 * e + word]! >>> sh) & 1;
+      bitOf(cu32, N, i, cv.subarray(row * N, (row + 1) * N));
     });
     // per bit: e_i = [r_i = c_i] = (1 − c_i) + (2c_i − 1)·r_i, and the weight 1 − c_i
     const notC = this.F.affine(cv, P - 1n, 1n);
@@ -792,16 +789,17 @@ export class Session {
       this.mulPublic({ v: rv, m: rm }, this.F.affine(cv, 2n, P - 1n)),
       notC,
     );
-    const row = (x: Shared, s: number, blocks = active(s)) =>
-      this.slice(x, rowStart[s]! * N, (rowStart[s]! + blocks) * N);
+    const row = (x: Shared, s: number) =>
+      this.slice(x, rowStart[s]! * N, (rowStart[s]! + active(s)) * N);
     const rowC = (s: number) => notC.subarray(rowStart[s]! * N, (rowStart[s]! + active(s)) * N);
     // within each block: D_0 = 1, D_{s+1} = D_s · e_s; gt = Σ_s (1 − c_s)·(D_s − D_{s+1})
     let D = row(eq, 0);
     let gt = this.mulPublic(this.affine(D, P - 1n, 1n), rowC(0));
     for (let s = 1; s < b; s++) {
       const A = active(s) * N;
-      const [next] = await this.mulMany([[this.slice(D, 0, A), row(eq, s)]]);
-      const inc = this.mulPublic(this.sub(this.slice(D, 0, A), next!), rowC(s));
+      const Dact = this.slice(D, 0, A);
+      const [next] = await this.mulMany([[Dact, row(eq, s)]]);
+      const inc = this.mulPublic(this.sub(Dact, next!), rowC(s));
       gt =
         A === gt.v.length
           ? this.add(gt, inc)
@@ -1718,10 +1716,12 @@ function mod(a: bigint): bigint {
   return r < 0n ? r + P : r;
 }
 
-/** Bit i of every element of a vector given as little-endian u32 pairs, as a 0/1 vector. */
-function bitOf(cu32: Uint32Array, N: number, i: number): Vec {
-  const out = new BigUint64Array(N);
-  const o32 = new Uint32Array(out.buffer);
+/**
+ * Bit i of every element of a vector given as little-endian u32 pairs, as a 0/1 vector (written
+ * into `out`, length N and zero, when given).
+ */
+function bitOf(cu32: Uint32Array, N: number, i: number, out = new BigUint64Array(N)): Vec {
+  const o32 = new Uint32Array(out.buffer, out.byteOffset, 2 * N);
   const word = i >= 32 ? 1 : 0;
   const sh = i & 31;
   for (let e = 0; e < N; e++) o32[2 * e] = (cu32[2 * e + word]! >>> sh) & 1;
