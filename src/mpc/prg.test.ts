@@ -31,6 +31,8 @@ describe('prgExpand', () => {
   it.each([
     [1, false],
     [7, false],
+    [256, false],
+    [257, false],
     [512, false],
     [5000, false],
     [1, true],

@@ -20,12 +20,13 @@ import type { Vec } from './field';
 /** A PRG key: a WebCrypto key, or the raw bytes for Node's synchronous cipher. */
 export type PrgKey = { readonly subtle: CryptoKey } | { readonly raw: Uint8Array };
 
+interface NodeCipher {
+  update(data: Uint8Array): Uint8Array;
+  setAutoPadding(pad: boolean): NodeCipher;
+}
 interface NodeCrypto {
-  createCipheriv(
-    algorithm: 'aes-256-ctr',
-    key: Uint8Array,
-    iv: Uint8Array,
-  ): { update(data: Uint8Array): Uint8Array };
+  createCipheriv(algorithm: 'aes-256-ctr', key: Uint8Array, iv: Uint8Array): NodeCipher;
+  createCipheriv(algorithm: 'aes-256-ecb', key: Uint8Array, iv: null): NodeCipher;
 }
 /** Node's crypto module when the engine runs in Node (looked up at run time: bundles stay portable). */
 const nodeCrypto = (
@@ -58,6 +59,26 @@ export async function prgKey(material: Vec, { webCrypto = false } = {}): Promise
 
 let zeros = new Uint8Array(0);
 
+/**
+ * Vectors up to this many elements are expanded by one ECB call on counter blocks written here,
+ * through a cipher kept per key: creating a Node cipher (key schedule, stream object) costs about
+ * 15 µs, more than encrypting a few hundred blocks, and latency-bound programs expand thousands of
+ * short vectors. Longer vectors take CTR mode, where OpenSSL writes the counter blocks itself.
+ * Both give the same bytes (the counter block below is CTR's).
+ */
+const ECB_MAX_ELEMENTS = 256;
+/** One ECB cipher per key (the key schedule done once; ECB keeps no state between calls). */
+const ecbCiphers = new WeakMap<PrgKey, NodeCipher>();
+
+function ecbCipher(key: PrgKey & { raw: Uint8Array }): NodeCipher {
+  let c = ecbCiphers.get(key);
+  if (!c) {
+    c = nodeCrypto!.createCipheriv('aes-256-ecb', key.raw, null).setAutoPadding(false);
+    ecbCiphers.set(key, c);
+  }
+  return c;
+}
+
 export async function prgExpand(
   key: PrgKey,
   step: number,
@@ -70,6 +91,23 @@ export async function prgExpand(
   const dv = new DataView(counter.buffer);
   dv.setUint32(0, step >>> 0, true);
   dv.setUint32(4, stream >>> 0, true);
+  if ('raw' in key && len <= ECB_MAX_ELEMENTS) {
+    // CTR by hand: block i is step ‖ stream ‖ i as a 64-bit big-endian counter (i < 2^32 here;
+    // the words are written little-endian, as toElements reads them)
+    const blocks = (len + 1) >> 1;
+    const input = new Uint32Array(blocks * 4);
+    const st = step >>> 0;
+    const sm = stream >>> 0;
+    for (let i = 0, w = 0; i < blocks; i++, w += 4) {
+      input[w] = st;
+      input[w + 1] = sm;
+      input[w + 3] = ((i & 0xff) << 24) | ((i & 0xff00) << 8) | ((i >>> 8) & 0xff00) | (i >>> 24);
+    }
+    const out = ecbCipher(key).update(new Uint8Array(input.buffer));
+    const own =
+      out.byteOffset === 0 && out.buffer.byteLength === out.length ? out : new Uint8Array(out);
+    return toElements(own.buffer as ArrayBuffer, len);
+  }
   if ('raw' in key) {
     // the 64-bit block counter starts at 0 and never wraps, so OpenSSL's 128-bit increment of the
     // counter block equals WebCrypto's 64-bit one

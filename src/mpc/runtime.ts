@@ -64,6 +64,7 @@ const CLOSED_HISTORY = 1 << 16;
 
 export class Party {
   readonly n: number;
+  private readonly allParties: readonly number[];
   readonly t: number;
   readonly self: number;
   readonly session: number;
@@ -102,13 +103,14 @@ export class Party {
     this.maxBuffered = opts.maxBufferedBytes ?? 1 << 30;
     this.onIncident = opts.onIncident;
     this.buffered = new Array<number>(this.n).fill(0);
+    this.allParties = Object.freeze(Array.from({ length: this.n }, (_, i) => i));
     tr.onMessage((from, bytes) => this.onFrame(from, bytes));
     tr.onPeerGone((peer, reason) => this.peerGone(peer, `left: ${reason}`));
   }
 
-  /** All party indices, 0..n-1. */
-  get parties(): number[] {
-    return Array.from({ length: this.n }, (_, i) => i);
+  /** All party indices, 0..n-1 (one frozen array: protocol steps read it several times each). */
+  get parties(): readonly number[] {
+    return this.allParties;
   }
 
   get aborted(): MpcError | undefined {
