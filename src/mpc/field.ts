@@ -154,6 +154,36 @@ export class Field {
     return out;
   }
 
+  /**
+   * The values at the next `count` integer points of the vector polynomial of degree k − 1 through
+   * `vals` (its values at k consecutive integer points), by finite differences in the module's
+   * memory: additions only. The differences that end at the last point, e_l = Δ^l v_(k−1−l), take
+   * k(k − 1)/2 subtractions; each next point then takes k − 1 additions (e_l += e_(l+1), from the
+   * top, since Δ^(k−1) is constant). Lagrange weights would take k full products per element and
+   * point.
+   */
+  extrapolate(vals: readonly Vec[], count: number): Vec[] {
+    const k = vals.length;
+    if (k === 0 || k > DATA_SLOTS)
+      throw new MpcError('ERR_PARAM', `Field.extrapolate: ${k} points (1..${DATA_SLOTS})`);
+    const n = vals[0]!.length;
+    for (const v of vals) checkLen('extrapolate', vals[0]!, v);
+    const m = this.m64;
+    const outs = Array.from({ length: count }, () => new BigUint64Array(n));
+    // slot j holds e_(k−1−j) once the differences are taken; e_0 is in slot k − 1
+    for (let i = 0; i < n; i += CHUNK) {
+      const len = Math.min(CHUNK, n - i);
+      for (let j = 0; j < k; j++) m.set(vals[j]!.subarray(i, i + len), j * CHUNK);
+      for (let l = 1; l < k; l++)
+        for (let j = 0; j + l < k; j++) this.k.sub(slot(j + 1), slot(j), slot(j), len);
+      for (let c = 0; c < count; c++) {
+        for (let j = 1; j < k; j++) this.k.add(slot(j), slot(j - 1), slot(j), len);
+        outs[c]!.set(m.subarray((k - 1) * CHUNK, (k - 1) * CHUNK + len), i);
+      }
+    }
+    return outs;
+  }
+
   private ternary(fn: 'muladd' | 'mulsub', a: Vec, b: Vec, c: Vec, out: Vec): Vec {
     checkLen(fn, a, b);
     checkLen(fn, a, c);

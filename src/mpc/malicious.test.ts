@@ -21,11 +21,17 @@ const PRODUCTS = XS.map((x, i) => (BigInt(x) * BigInt(YS[i]!)) % P);
  * the MAC product reduced together: 2 × 6 × 1400 = 16,800 ≥ 16,384 elements).
  */
 const COPIES = 1400;
+/** Copies in the batch of bare products (one element each: 6 × 2800 = 16,800 ≥ 16,384). */
+const BARE_COPIES = 2800;
+const SUM = PRODUCTS.reduce((a, b) => a + b, 0n) % P;
 const EXPECTED = [
   ...PRODUCTS,
   ...XS.map((x, i) => (x < YS[i]! ? 1n : 0n)),
   ...PRODUCTS,
-  (BigInt(COPIES) * PRODUCTS.reduce((a, b) => a + b, 0n)) % P,
+  (BigInt(COPIES) * SUM) % P,
+  ...PRODUCTS,
+  (BigInt(BARE_COPIES) * SUM) % P,
+  SUM,
 ];
 
 async function program(s: Session, self: number): Promise<bigint[]> {
@@ -42,7 +48,18 @@ async function program(s: Session, self: number): Promise<bigint[]> {
     s.concat(Array.from({ length: COPIES }, () => x)),
     s.concat(Array.from({ length: COPIES }, () => y)),
   );
-  return Array.from(await s.open(s.concat([prod, lt, prod2, s.sumAll(many)])));
+  // products without MACs, checked by the compressed product check: element-wise, a batch with
+  // the seeded return, and a dot product; authenticated for the opening
+  const [bare, bareMany] = await s.mulBare([
+    [x, y],
+    [
+      s.concat(Array.from({ length: BARE_COPIES }, () => x)),
+      s.concat(Array.from({ length: BARE_COPIES }, () => y)),
+    ],
+  ]);
+  const [bareDot] = await s.dotBare([[x, { v: y.v }]]);
+  const [bareAll] = await s.authenticate([s.concat([bare!, s.sumAll(bareMany!), bareDot!])]);
+  return Array.from(await s.open(s.concat([prod, lt, prod2, s.sumAll(many), bareAll!])));
 }
 
 type Kind = 'additive' | 'equivocate' | 'withhold' | 'malformed';

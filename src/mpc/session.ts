@@ -23,6 +23,7 @@ import { P, type Vec } from './field';
 import { invRef, mulRef, powRef } from './field-ref';
 import { concat, type Party } from './runtime';
 import { prgExpand, prgKey, PRG_KEY_ELEMENTS, type PrgKey } from './prg';
+import { FOLDS, foldAt, foldParts, foldProducts, lagrangeNodesAt } from './prodcheck';
 import {
   findInconsistent,
   lagrangeAt,
@@ -105,6 +106,12 @@ export class Session {
   /** (z, r·z) pairs awaiting the multiplication check. */
   private macPending: [Vec, Vec][] = [];
   private macPendingCount = 0;
+  /**
+   * Products made without MACs (`mulBare`, `dotBare`), awaiting the compressed product check:
+   * claims x∘y = z (element-wise) or ⟨x, y⟩ = z (dot).
+   */
+  private productLog: { x: Vec; y: Vec; z: Vec; dot: boolean }[] = [];
+  private productLogCount = 0;
   /**
    * Shares (degree t) of values that must be 0, opened by the next `verify()` together with the MAC
    * check values — after the check has made sure that the products they come from are correct.
@@ -478,6 +485,64 @@ export class Session {
       off += l;
     }
     return out;
+  }
+
+  /**
+   * Element-wise products without MACs: one Damgård–Nielsen element per product instead of two.
+   * The results carry no MAC (use them as right operands, in further bare products, or
+   * `authenticate` them); instead every bare product is logged, and the next `verify()` checks
+   * them all at once with the compressed product check (`src/mpc/prodcheck.ts`): an additive error
+   * a cheater injects into any of them passes with probability below 2^−50 (see `checkProducts`). Neither
+   * operand needs a MAC, but each must be a consistent sharing of a fixed value (see `Operand`).
+   */
+  async mulBare(pairs: readonly (readonly [Operand, Operand])[]): Promise<Operand[]> {
+    if (pairs.length === 0) return [];
+    const lens = pairs.map(([a, b]) => {
+      if (a.v.length !== b.v.length)
+        throw new MpcError('ERR_PARAM', `mulBare: length mismatch ${a.v.length} vs ${b.v.length}`);
+      return a.v.length;
+    });
+    if (this.finalized)
+      throw new MpcError('ERR_PARAM', 'mulBare: the session is finalized (its MAC key was opened)');
+    // (concat copies: the log must not see later changes to the operands)
+    const x = concat(pairs.map((p) => p[0].v));
+    const y = concat(pairs.map((p) => p[1].v));
+    const z = await this.reduceDegree(this.F.mul(x, y));
+    this.logProducts({ x, y, z: z.slice(), dot: false });
+    const out: Operand[] = [];
+    let off = 0;
+    for (const l of lens) {
+      out.push({ v: z.subarray(off, off + l) });
+      off += l;
+    }
+    return out;
+  }
+
+  /** Several dot products without MACs in one reduction (one element each), logged as `mulBare`. */
+  async dotBare(pairs: readonly (readonly [Operand, Operand])[]): Promise<Operand[]> {
+    if (pairs.length === 0) return [];
+    if (this.finalized)
+      throw new MpcError('ERR_PARAM', 'dotBare: the session is finalized (its MAC key was opened)');
+    const local = new BigUint64Array(pairs.length);
+    pairs.forEach(([a, b], i) => {
+      if (a.v.length !== b.v.length)
+        throw new MpcError(
+          'ERR_PARAM',
+          `dotBare: pair ${i} length mismatch ${a.v.length} vs ${b.v.length}`,
+        );
+      local[i] = this.F.dot(a.v, b.v);
+    });
+    const z = await this.reduceDegree(local);
+    return pairs.map(([a, b], i) => {
+      const zi = z.subarray(i, i + 1);
+      this.logProducts({ x: a.v.slice(), y: b.v.slice(), z: zi.slice(), dot: true });
+      return { v: zi };
+    });
+  }
+
+  private logProducts(e: { x: Vec; y: Vec; z: Vec; dot: boolean }): void {
+    this.productLog.push(e);
+    this.productLogCount += e.x.length;
   }
 
   /** sum_k a[k]·b[k] with a single degree reduction (2 elements cross the network, not 2·len). */
@@ -1235,7 +1300,7 @@ export class Session {
    */
   async verify(opts: VerifyOptions = {}): Promise<void> {
     if (this.finalized) {
-      if (this.macPending.length || this.dealtPending.size) {
+      if (this.macPending.length || this.productLog.length || this.dealtPending.size) {
         throw new MpcError(
           'ERR_PARAM',
           'verify: session already finalized but new multiplications were made',
@@ -1245,12 +1310,15 @@ export class Session {
     }
     if (
       this.macPending.length === 0 &&
+      this.productLog.length === 0 &&
       this.dealtPending.size === 0 &&
       this.zeroPending.length === 0 &&
       !opts.final
     )
       return;
     this.counters.verifies++;
+    // bare products first: the zero checks below may depend on them
+    if (this.productLog.length) await this.checkProducts();
     const F = this.F;
     const [rho1, rho2] = await this.coin(2);
     let acc = [0n, 0n, 0n, 0n];
@@ -1307,6 +1375,96 @@ export class Session {
     if (nonzero >= 0) throw this.party.abort(new MpcError('ERR_CHEATING', zeros[nonzero]!.where));
   }
 
+  /**
+   * The compressed product check of every logged bare product (see `src/mpc/prodcheck.ts`):
+   * 1. independent public coefficients ρ (one per element-wise product, one per dot product, from a
+   *    coin-keyed PRG) turn the log into one claim ⟨a, b⟩ = c;
+   * 2. FOLDS folds of K parts (K from the length, `foldParts`) shorten it to at most
+   *    FOLD_FINAL_LEN elements, in a fixed number of rounds: one degree reduction of 2K − 2
+   *    elements and one coin per fold;
+   * 3. the short claim is checked in the open behind random masks: with f(X) = (1 − X)·a0 + X·a and
+   *    g likewise (a0, b0 fresh random sharings), h(0) = ⟨a0, b0⟩ and h(2) = ⟨f(2), g(2)⟩ are
+   *    reduced, and at a public random r the parties open f(r), g(r) (uniform, independent of a and
+   *    b) and h(r) interpolated through h(0), c, h(2), and compare ⟨f(r), g(r)⟩ with h(r).
+   * A false claim survives the coefficients with probability 1/p (plus the PRG's advantage), a fold
+   * with at most (2K − 2)/p and the final check with 2/p: with K ≤ 127, below 2^−50 in all.
+   * Only the masked f(r), g(r) and h(r) are opened. Aborts with ERR_CHEATING.
+   */
+  private async checkProducts(): Promise<void> {
+    const log = this.productLog;
+    this.productLog = [];
+    this.productLogCount = 0;
+    const F = this.F;
+    let N = 0;
+    let claims = 0;
+    for (const e of log) {
+      N += e.x.length;
+      claims += e.dot ? 1 : e.x.length;
+    }
+    const seed = await this.coin(PRG_KEY_ELEMENTS);
+    const rho = await prgExpand(await prgKey(BigUint64Array.from(seed)), 0, 0, claims);
+    let a: Vec = new BigUint64Array(N);
+    let b: Vec = new BigUint64Array(N);
+    let c = 0n;
+    let off = 0;
+    let ci = 0;
+    for (const e of log) {
+      const len = e.x.length;
+      const as = a.subarray(off, off + len);
+      if (e.dot) {
+        F.scale(e.x, rho[ci]!, as);
+        c = mod(c + mulRef(rho[ci]!, e.z[0]!));
+        ci++;
+      } else {
+        const r = rho.subarray(ci, ci + len);
+        F.mul(e.x, r, as);
+        c = mod(c + F.dot(r, e.z));
+        ci += len;
+      }
+      b.set(e.y, off);
+      off += len;
+    }
+    // a fixed number of folds (the rounds do not depend on the number of products)
+    const parts = foldParts(N);
+    for (let fold = 0; fold < FOLDS; fold++) {
+      const st = foldProducts(F, a, b, parts);
+      const reduced = await this.reduceDegree(st.local);
+      const [r] = await this.coin(1);
+      ({ a, b, c } = foldAt(F, st, reduced, c, r!));
+    }
+    const len = a.length;
+    const mask = await this.randomRaw(2 * len);
+    const a0 = mask.subarray(0, len);
+    const b0 = mask.subarray(len);
+    const a2 = F.sub(F.scale(a, 2n), a0);
+    const b2 = F.sub(F.scale(b, 2n), b0);
+    const h = await this.reduceDegree(BigUint64Array.of(F.dot(a0, b0), F.dot(a2, b2)));
+    const [r] = await this.coin(1);
+    const lam = lagrangeNodesAt([0n, 1n], r!);
+    const mu = lagrangeNodesAt([0n, 1n, 2n], r!);
+    const hr = mod(mulRef(mu[0]!, h[0]!) + mulRef(mu[1]!, c) + mulRef(mu[2]!, h[1]!));
+    const opened = await this.openRaw(
+      concat([F.linComb([a0, a], lam), F.linComb([b0, b], lam), BigUint64Array.of(hr)]),
+    );
+    mask.fill(0n);
+    if (opened.bad.length)
+      throw this.party.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          'verify: inconsistent shares in the product check values (some party deviated)',
+          { suspects: opened.faulty },
+        ),
+      );
+    const v = opened.values;
+    if (F.dot(v.subarray(0, len), v.subarray(len, 2 * len)) !== v[2 * len]!)
+      throw this.party.abort(
+        new MpcError(
+          'ERR_CHEATING',
+          'verify: the product check failed — some party deviated in a multiplication (wrong share, wrong king value or inconsistent double sharing)',
+        ),
+      );
+  }
+
   /** Checks dealt degree-t sharings right away (inputs): coin, masked combination, robust open. */
   private async checkDealt(vecs: Map<number, Vec[]>): Promise<void> {
     const [rho] = await this.coin(1);
@@ -1360,7 +1518,7 @@ export class Session {
 
   /** Pending checked values; protocols may call verify() when it grows large. */
   get pendingChecks(): number {
-    return this.macPendingCount;
+    return this.macPendingCount + this.productLogCount;
   }
 
   /** Double sharings preprocessed and not yet used (memory held ahead: 16 B each). */
