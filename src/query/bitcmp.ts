@@ -10,7 +10,7 @@
  *   [x' < c] = Σ_{j : c_j = 1} (E_{j+1} − E_j)      (the first bit from the top where they differ
  *                                                     has c_j = 1 and x_j = 0),
  * so x' < c needs the products E_{k−2} … E_{j0} (j0 the lowest set bit of c): k − 1 − j0 products
- * per row, in k − 1 − j0 rounds (batched over all atoms, one `mulMany` per bit position). Summed
+ * per row, in k − 1 − j0 rounds (batched over all atoms, one `mulBare` per bit position). Summed
  * over rows (COUNT with a single comparison), the last product becomes a dot product.
  */
 import { P, type Operand, type Session, type Shared } from '../mpc/index';
@@ -18,8 +18,7 @@ import { P, type Operand, type Session, type Shared } from '../mpc/index';
 export interface BitJob {
   /**
    * Bits of x' (least significant first); k = bits.length. They need no MACs (stored bits are
-   * adopted without): each enters the products only as the right operand, and the top bit, which
-   * starts every chain, is authenticated once per column.
+   * adopted without): the chain runs on bare products, which need none on either operand.
    */
   bits: readonly Operand[];
   c: bigint;
@@ -55,35 +54,32 @@ export function polySumCost(D: number): number {
   return Math.max(0, (m > 1 ? k : k - 1) - 1) + Math.max(0, m - 2);
 }
 
-/** e_i = [x_i = c_i] of a job: bit i where c_i = 1, else 1 − bit i (`b`: bit i, or its MAC'd copy). */
-function eBit(s: Session, j: BitJob, i: number, b: Shared): Shared;
-function eBit(s: Session, j: BitJob, i: number, b?: Operand): Operand;
-function eBit(s: Session, j: BitJob, i: number, b: Operand = j.bits[i]!): Operand {
+/** e_i = [x_i = c_i] of a job: bit i where c_i = 1, else 1 − bit i. */
+function eBit(s: Session, j: BitJob, i: number): Operand {
+  const b = j.bits[i]!;
   return ((j.c >> BigInt(i)) & 1n) === 1n ? b : s.affine(b, P - 1n, 1n);
 }
 
 /**
  * Suffix products E_j for j = k−1 … stop (stop ≥ lowest) of every job, batched by position:
- * E[job][j] (undefined above k − 1, meaning 1).
+ * E[job][j] (undefined above k − 1, meaning 1). Bare products (`Session.mulBare`): no MACs, one
+ * Damgård–Nielsen element per product, checked by the engine's compressed product check at the
+ * next `verify`. E_{k−1} = e_{k−1} is linear in a stored bit.
  */
 async function suffixProducts(
   s: Session,
   jobs: readonly BitJob[],
   stops: readonly number[],
-): Promise<Shared[][]> {
-  // E_{k−1} = e_{k−1} starts each chain as the MAC'd left operand: the top bit of every distinct
-  // column, authenticated in one batch (e = b or 1 − b is linear, so its MAC follows).
-  const tops = [...new Set(jobs.map((j) => j.bits[j.bits.length - 1]!))];
-  const authed = new Map((await s.authenticate(tops)).map((a, i) => [tops[i]!, a] as const));
-  const E: Shared[][] = jobs.map((j) => {
+): Promise<Operand[][]> {
+  const E: Operand[][] = jobs.map((j) => {
     const k = j.bits.length;
-    const out = new Array<Shared>(k);
-    out[k - 1] = eBit(s, j, k - 1, authed.get(j.bits[k - 1]!)!);
+    const out = new Array<Operand>(k);
+    out[k - 1] = eBit(s, j, k - 1);
     return out;
   });
   const cur = jobs.map((j) => j.bits.length - 1);
   for (;;) {
-    const pairs: [Shared, Operand][] = [];
+    const pairs: [Operand, Operand][] = [];
     const who: number[] = [];
     jobs.forEach((j, ji) => {
       const i = cur[ji]!;
@@ -93,7 +89,7 @@ async function suffixProducts(
       }
     });
     if (!pairs.length) return E;
-    const prods = await s.mulMany(pairs);
+    const prods = await s.mulBare(pairs);
     who.forEach((ji, q) => {
       cur[ji]!--;
       E[ji]![cur[ji]!] = prods[q]!;
@@ -101,7 +97,7 @@ async function suffixProducts(
   }
 }
 
-/** The 0/1 vectors [x' < c] / [x' = c] of every job. */
+/** The 0/1 vectors [x' < c] / [x' = c] of every job, authenticated (one product per element). */
 export async function compareBits(
   s: Session,
   n: number,
@@ -109,20 +105,22 @@ export async function compareBits(
 ): Promise<Shared[]> {
   const E = await suffixProducts(s, jobs, jobs.map(lowest));
   const ones = s.constant(new BigUint64Array(n).fill(1n));
-  return jobs.map((j, ji) => {
+  const out = jobs.map((j, ji) => {
     const k = j.bits.length;
-    const at = (i: number) => (i >= k ? ones : E[ji]![i]!);
+    const at = (i: number): Operand => (i >= k ? ones : E[ji]![i]!);
     if (j.kind === 'eq') return at(0);
-    let acc = s.constant(new BigUint64Array(n));
+    let acc: Operand = s.constant(new BigUint64Array(n));
     for (let i = 0; i < k; i++)
       if ((j.c >> BigInt(i)) & 1n) acc = s.add(acc, s.sub(at(i + 1), at(i)));
     return acc;
   });
+  return s.authenticate(out);
 }
 
 /**
  * Σ over rows of [x' < c] or [x' = c] (or of 1 − it when `negated`) for one job: as
- * `compareBits`, but the lowest suffix product is only summed, by a dot product.
+ * `compareBits`, but the lowest suffix product is only summed, by a dot product, and only the
+ * total is authenticated.
  */
 export async function sumCompareBits(
   s: Session,
@@ -134,18 +132,20 @@ export async function sumCompareBits(
   const low = lowest(job);
   const E = (await suffixProducts(s, [job], [Math.min(k - 1, low + 1)]))[0]!;
   // Σ E_i for every needed i; Σ E_low = dot(e_low, E_{low+1}) unless low = k − 1 (no product)
-  const sum = (i: number): Shared => {
+  const sum = (i: number): Operand => {
     if (i >= k) return s.constant(BigUint64Array.of(BigInt(n)));
     return s.sumAll(E[i]!);
   };
-  const lowSum = low === k - 1 ? s.sumAll(E[low]!) : await s.dot(E[low + 1]!, eBit(s, job, low));
+  const lowSum =
+    low === k - 1 ? s.sumAll(E[low]!) : (await s.dotBare([[E[low + 1]!, eBit(s, job, low)]]))[0]!;
   const S = (i: number) => (i === low ? lowSum : sum(i));
-  let total: Shared;
+  let total: Operand;
   if (job.kind === 'eq') total = S(0);
   else {
     total = s.constant(BigUint64Array.of(0n));
     for (let i = 0; i < k; i++)
       if ((job.c >> BigInt(i)) & 1n) total = s.add(total, s.sub(S(i + 1), S(i)));
   }
-  return negated ? s.affine(total, P - 1n, BigInt(n)) : total;
+  const [authed] = await s.authenticate([negated ? s.affine(total, P - 1n, BigInt(n)) : total]);
+  return authed!;
 }
