@@ -32,6 +32,9 @@ const EXPECTED = [
   ...PRODUCTS,
   (BigInt(BARE_COPIES) * SUM) % P,
   SUM,
+  ...XS.map((x) => BigInt(x % 32)),
+  ...YS.map((y) => BigInt(y % 8)),
+  ...YS.map((y) => BigInt(y % 128)),
 ];
 
 async function program(s: Session, self: number): Promise<bigint[]> {
@@ -59,7 +62,12 @@ async function program(s: Session, self: number): Promise<bigint[]> {
   ]);
   const [bareDot] = await s.dotBare([[x, { v: y.v }]]);
   const [bareAll] = await s.authenticate([s.concat([bare!, s.sumAll(bareMany!), bareDot!])]);
-  return Array.from(await s.open(s.concat([prod, lt, prod2, s.sumAll(many), bareAll!])));
+  // bit decompositions on bare carry networks: the full 61-bit subtraction and several splits
+  const low5 = await s.modPow2(x, 5);
+  const [low3, low7] = await s.modPow2Multi(y, [3, 7]);
+  return Array.from(
+    await s.open(s.concat([prod, lt, prod2, s.sumAll(many), bareAll!, low5, low3!, low7!])),
+  );
 }
 
 type Kind = 'additive' | 'equivocate' | 'withhold' | 'malformed';
@@ -87,9 +95,16 @@ function adversary(mal: number, step: number, kind: Kind) {
   };
 }
 
-async function stepsOf(n: number, t: number, mal: number): Promise<number[]> {
+type Program = (s: Session, self: number) => Promise<bigint[]>;
+
+async function stepsOf(
+  n: number,
+  t: number,
+  mal: number,
+  prog: Program = program,
+): Promise<number[]> {
   const sent = new Set<number>();
-  await runParties(n, { t, rngSeed: 11 }, (s, p) => program(s, p.self));
+  await runParties(n, { t, rngSeed: 11 }, (s, p) => prog(s, p.self));
   const { results } = await runParties(
     n,
     {
@@ -107,7 +122,7 @@ async function stepsOf(n: number, t: number, mal: number): Promise<number[]> {
               },
             },
     },
-    (s, p) => program(s, p.self),
+    (s, p) => prog(s, p.self),
   );
   for (const r of results) expect(r.ok).toBe(true);
   return [...sent].sort((a, b) => a - b);
@@ -208,4 +223,35 @@ describe('an inconsistent dealer', () => {
     expect(direct.length).toBeGreaterThan(0);
     for (const r of direct) expect((r as { error: MpcError }).error.suspects).toEqual([mal]);
   });
+});
+
+describe('equality (68 bare products in a chain)', () => {
+  const eqProgram: Program = async (s, self) => {
+    const x = await s.input(0, self === 0 ? vecFrom(XS) : undefined, N);
+    return Array.from(await s.open(await s.eqConst(x, 77n)));
+  };
+  const want = XS.map((x) => (x === 77 ? 1n : 0n));
+
+  it('gives the plaintext answer, and a party deviating in any single step is caught', async () => {
+    const [n, t, mal] = [5, 2, 3];
+    const steps = await stepsOf(n, t, mal, eqProgram);
+    expect(steps.length).toBeGreaterThan(60);
+    for (const kind of ['additive', 'equivocate'] as Kind[]) {
+      for (const step of steps) {
+        const { results } = await runParties(
+          n,
+          { t, rngSeed: 14, wrapTransport: adversary(mal, step, kind) },
+          (s, p) => eqProgram(s, p.self),
+        );
+        const honest = results.filter((_, i) => i !== mal);
+        for (const r of honest) if (r.ok) expect(r.value, `${kind} at step ${step}`).toEqual(want);
+        expect(
+          honest.some((r) => !r.ok),
+          `${kind} at step ${step}: no honest party noticed`,
+        ).toBe(true);
+      }
+    }
+    const { results } = await runParties(n, { t }, (s, p) => eqProgram(s, p.self));
+    for (const r of results) expect(r.ok && r.value).toEqual(want);
+  }, 120_000);
 });

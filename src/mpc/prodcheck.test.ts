@@ -10,7 +10,7 @@ import {
   FOLD_FINAL_LEN,
   FOLDS,
   foldAt,
-  foldParts,
+  foldSchedule,
   foldProducts,
   lagrangeNodesAt,
 } from './prodcheck';
@@ -48,28 +48,30 @@ describe('compressed product check: one fold', () => {
     }
   });
 
-  it.each([1, 8, 9, 1000, 100_000])(
-    'length %i: FOLDS folds of foldParts(L) parts leave at most FOLD_FINAL_LEN elements, claim intact',
+  it.each([1, 8, 9, 1000, 100_000, 3_000_000])(
+    'length %i: the FOLDS folds of foldSchedule leave at most FOLD_FINAL_LEN elements, claim intact',
     (len) => {
       let a = F.random(len, rng);
       let b = F.random(len, rng);
       let c = dotRef(a, b);
-      const K = foldParts(len);
-      expect(K ** FOLDS * FOLD_FINAL_LEN).toBeGreaterThanOrEqual(len);
-      if (K > 2) expect((K - 1) ** FOLDS * FOLD_FINAL_LEN).toBeLessThan(len);
-      for (let f = 0; f < FOLDS; f++) {
+      const ks = foldSchedule(len);
+      expect(ks).toHaveLength(FOLDS);
+      for (const K of ks) {
+        expect(K).toBeGreaterThanOrEqual(2);
         const st = foldProducts(F, a, b, K);
         ({ a, b, c } = foldAt(F, st, st.local, c, F.randomScalar(rng)));
       }
       expect(a.length).toBeLessThanOrEqual(FOLD_FINAL_LEN);
       expect(dotRef(a, b)).toBe(c);
     },
+    30_000,
   );
 
-  it('parts per fold: 16 for 500,000 products, 19 for a million; too many is an error', () => {
-    expect(foldParts(500_000)).toBe(16);
-    expect(foldParts(1_000_000)).toBe(19);
-    expect(() => foldParts(3e9)).toThrow(/exceed/);
+  it('schedules: few parts first, many last; too many products is an error', () => {
+    expect(foldSchedule(1)).toEqual([2, 2, 2, 2]);
+    expect(foldSchedule(500_000)).toEqual([4, 8, 45, 44]);
+    expect(foldSchedule(1_000_000)).toEqual([4, 8, 63, 63]);
+    expect(() => foldSchedule(3e9)).toThrow(/exceed/);
   });
 
   it.each([

@@ -23,7 +23,7 @@ import { P, type Vec } from './field';
 import { invRef, mulRef, powRef } from './field-ref';
 import { concat, type Party } from './runtime';
 import { prgExpand, prgKey, PRG_KEY_ELEMENTS, type PrgKey } from './prg';
-import { FOLDS, foldAt, foldParts, foldProducts, lagrangeNodesAt } from './prodcheck';
+import { foldAt, foldProducts, foldSchedule, lagrangeNodesAt } from './prodcheck';
 import {
   findInconsistent,
   lagrangeAt,
@@ -88,6 +88,12 @@ export interface VerifyOptions {
    * parties; afterwards the session can open values but not multiply any more.
    */
   final?: boolean;
+  /**
+   * Leave the bare products (`mulBare`, …) for a later full verify: for checks that must come
+   * before opening a masked value (`randomBits`), where an additive error in an unchecked product
+   * is hidden by the mask and is still caught before any output. Not with `final`.
+   */
+  deferProducts?: boolean;
 }
 
 export interface OpenResult {
@@ -107,10 +113,12 @@ export class Session {
   private macPending: [Vec, Vec][] = [];
   private macPendingCount = 0;
   /**
-   * Products made without MACs (`mulBare`, `dotBare`), awaiting the compressed product check:
-   * claims x∘y = z (element-wise) or ⟨x, y⟩ = z (dot).
+   * Products made without MACs (`mulBare`, `dotBare`), awaiting the compressed
+   * product check. An entry claims z_i = Σ_g x_(g·L+i)·y_(g·L+i) for i < L = z.length, with
+   * x.length = y.length = G·L: element-wise products (G = 1), sums of products (G pairs) and dot
+   * products (L = 1) alike.
    */
-  private productLog: { x: Vec; y: Vec; z: Vec; dot: boolean }[] = [];
+  private productLog: { x: Vec; y: Vec; z: Vec }[] = [];
   private productLogCount = 0;
   /**
    * Shares (degree t) of values that must be 0, opened by the next `verify()` together with the MAC
@@ -508,7 +516,7 @@ export class Session {
     const x = concat(pairs.map((p) => p[0].v));
     const y = concat(pairs.map((p) => p[1].v));
     const z = await this.reduceDegree(this.F.mul(x, y));
-    this.logProducts({ x, y, z: z.slice(), dot: false });
+    this.logProducts({ x, y, z: z.slice() });
     const out: Operand[] = [];
     let off = 0;
     for (const l of lens) {
@@ -535,12 +543,12 @@ export class Session {
     const z = await this.reduceDegree(local);
     return pairs.map(([a, b], i) => {
       const zi = z.subarray(i, i + 1);
-      this.logProducts({ x: a.v.slice(), y: b.v.slice(), z: zi.slice(), dot: true });
+      this.logProducts({ x: a.v.slice(), y: b.v.slice(), z: zi.slice() });
       return { v: zi };
     });
   }
 
-  private logProducts(e: { x: Vec; y: Vec; z: Vec; dot: boolean }): void {
+  private logProducts(e: { x: Vec; y: Vec; z: Vec }): void {
     this.productLog.push(e);
     this.productLogCount += e.x.length;
   }
@@ -618,7 +626,9 @@ export class Session {
       share: mod(z[0]! - F.horner(v, rho!)),
       where: 'randomBits: the bit test failed — some party deviated while squaring or opening',
     });
-    await this.verify();
+    // the bits must be right before a value masked with them is opened; bare products made so far
+    // need not be (an error in them stays under the mask) and wait for the next full check
+    await this.verify({ deferProducts: true });
     return bits;
   }
 
@@ -1112,7 +1122,7 @@ export class Session {
 
   /**
    * [a == b] by Fermat: 1 - (a-b)^(p-1), with an addition chain of 60 squarings and 8 products
-   * (68 multiplications, no opening, perfectly secure).
+   * (68 bare multiplications and one to authenticate the result, no opening, perfectly secure).
    */
   async eq(a: Shared, b: Shared): Promise<Shared> {
     return this.isZero(this.sub(a, b));
@@ -1123,48 +1133,52 @@ export class Session {
   }
 
   async isZero(d: Shared): Promise<Shared> {
+    const mul = async (x: Operand, y: Operand): Promise<Operand> =>
+      (await this.mulBare([[x, y]]))[0]!;
     const sq = async (
-      x: Shared,
+      x: Operand,
       times: number,
-      tap?: { at: number; mulBy: Shared },
-    ): Promise<{ out: Shared; tapped?: Shared }> => {
+      tap?: { at: number; mulBy: Operand },
+    ): Promise<{ out: Operand; tapped?: Operand }> => {
       let cur = x;
-      let tapped: Shared | undefined;
+      let tapped: Operand | undefined;
       for (let i = 1; i <= times; i++) {
         if (tap && i === tap.at + 1) {
           // square and the tap product in one batch
-          const [s, tp] = await this.mulMany([
+          const [s, tp] = await this.mulBare([
             [cur, cur],
             [cur, tap.mulBy],
           ]);
           cur = s!;
           tapped = tp;
         } else {
-          cur = await this.mul(cur, cur);
+          cur = await mul(cur, cur);
         }
       }
-      if (tap && tap.at === times) tapped = await this.mul(cur, tap.mulBy);
+      if (tap && tap.at === times) tapped = await mul(cur, tap.mulBy);
       return tapped ? { out: cur, tapped } : { out: cur };
     };
-    await this.refillFor(Math.min(POOL_MAX, 2 * d.v.length * 68 + POOL_FIXED));
+    // bare products (one DN element each), the result authenticated
+    await this.refillFor(Math.min(POOL_MAX, d.v.length * 69 + POOL_FIXED));
     // a_k = d^(2^k - 1)
     const a1 = d;
-    const a2 = await this.mul((await sq(a1, 1)).out, a1);
-    const a4 = await this.mul((await sq(a2, 2)).out, a2);
+    const a2 = await mul((await sq(a1, 1)).out, a1);
+    const a4 = await mul((await sq(a2, 2)).out, a2);
     // a8 = a4^(2^4)·a4
-    const a8 = await this.mul((await sq(a4, 4)).out, a4);
+    const a8 = await mul((await sq(a4, 4)).out, a4);
     // a16 = a8^(2^8)·a8, tapping a8^(2^4)·a4 = a12 on the way
     const s8 = await sq(a8, 8, { at: 4, mulBy: a4 });
     const a12 = s8.tapped!;
-    const a16 = await this.mul(s8.out, a8);
+    const a16 = await mul(s8.out, a8);
     // a32 = a16^(2^16)·a16, tapping a16^(2^12)·a12 = a28
     const s16 = await sq(a16, 16, { at: 12, mulBy: a12 });
     const a28 = s16.tapped!;
-    const a32 = await this.mul(s16.out, a16);
+    const a32 = await mul(s16.out, a16);
     // a60 = a32^(2^28)·a28 ; d^(p-1) = a60^2
-    const a60 = await this.mul((await sq(a32, 28)).out, a28);
-    const f = await this.mul(a60, a60);
-    return this.affine(f, P - 1n, 1n);
+    const a60 = await mul((await sq(a32, 28)).out, a28);
+    const f = await mul(a60, a60);
+    const [res] = await this.authenticate([this.affine(f, P - 1n, 1n)]);
+    return res!;
   }
 
   /**
@@ -1299,6 +1313,8 @@ export class Session {
    * of multiplying by it.
    */
   async verify(opts: VerifyOptions = {}): Promise<void> {
+    if (opts.final && opts.deferProducts)
+      throw new MpcError('ERR_PARAM', 'verify: a final verification cannot defer the products');
     if (this.finalized) {
       if (this.macPending.length || this.productLog.length || this.dealtPending.size) {
         throw new MpcError(
@@ -1308,9 +1324,10 @@ export class Session {
       }
       return;
     }
+    const products = this.productLog.length > 0 && !opts.deferProducts;
     if (
       this.macPending.length === 0 &&
-      this.productLog.length === 0 &&
+      !products &&
       this.dealtPending.size === 0 &&
       this.zeroPending.length === 0 &&
       !opts.final
@@ -1318,7 +1335,7 @@ export class Session {
       return;
     this.counters.verifies++;
     // bare products first: the zero checks below may depend on them
-    if (this.productLog.length) await this.checkProducts();
+    if (products) await this.checkProducts();
     const F = this.F;
     const [rho1, rho2] = await this.coin(2);
     let acc = [0n, 0n, 0n, 0n];
@@ -1379,7 +1396,7 @@ export class Session {
    * The compressed product check of every logged bare product (see `src/mpc/prodcheck.ts`):
    * 1. independent public coefficients ρ (one per element-wise product, one per dot product, from a
    *    coin-keyed PRG) turn the log into one claim ⟨a, b⟩ = c;
-   * 2. FOLDS folds of K parts (K from the length, `foldParts`) shorten it to at most
+   * 2. FOLDS folds of K parts (K from the length, `foldSchedule`) shorten it to at most
    *    FOLD_FINAL_LEN elements, in a fixed number of rounds: one degree reduction of 2K − 2
    *    elements and one coin per fold;
    * 3. the short claim is checked in the open behind random masks: with f(X) = (1 − X)·a0 + X·a and
@@ -1399,7 +1416,7 @@ export class Session {
     let claims = 0;
     for (const e of log) {
       N += e.x.length;
-      claims += e.dot ? 1 : e.x.length;
+      claims += e.z.length;
     }
     const seed = await this.coin(PRG_KEY_ELEMENTS);
     const rho = await prgExpand(await prgKey(BigUint64Array.from(seed)), 0, 0, claims);
@@ -1409,24 +1426,19 @@ export class Session {
     let off = 0;
     let ci = 0;
     for (const e of log) {
-      const len = e.x.length;
-      const as = a.subarray(off, off + len);
-      if (e.dot) {
-        F.scale(e.x, rho[ci]!, as);
-        c = mod(c + mulRef(rho[ci]!, e.z[0]!));
-        ci++;
-      } else {
-        const r = rho.subarray(ci, ci + len);
-        F.mul(e.x, r, as);
-        c = mod(c + F.dot(r, e.z));
-        ci += len;
-      }
+      const L = e.z.length;
+      const r = rho.subarray(ci, ci + L);
+      c = mod(c + F.dot(r, e.z));
+      if (L === 1) F.scale(e.x, r[0]!, a.subarray(off, off + e.x.length));
+      else
+        for (let g = 0; g < e.x.length; g += L)
+          F.mul(e.x.subarray(g, g + L), r, a.subarray(off + g, off + g + L));
       b.set(e.y, off);
-      off += len;
+      off += e.x.length;
+      ci += L;
     }
     // a fixed number of folds (the rounds do not depend on the number of products)
-    const parts = foldParts(N);
-    for (let fold = 0; fold < FOLDS; fold++) {
+    for (const parts of foldSchedule(N)) {
       const st = foldProducts(F, a, b, parts);
       const reduced = await this.reduceDegree(st.local);
       const [r] = await this.coin(1);
