@@ -195,6 +195,32 @@ export const benchmarks: Benchmark[] = [
         size: mulSize,
         reps: 1,
       });
+      log(`[bench] mpc.mul.bare over ${mulSize} products without MACs (+ the product check)`);
+      const bare = await timeMpc(mulSize, async (s, x) => {
+        await s.mulBare([[x, x]]);
+        await s.verify();
+      });
+      out.push({
+        name: 'mpc.mul.bare',
+        value: mulSize / bare.secs,
+        unit: 'op/s',
+        n: 5,
+        t: 2,
+        size: mulSize,
+        baseline: 'plain.mul',
+        ratio: mulSize / bare.secs / plainMul,
+        reps: 1,
+        target: 2e6,
+      });
+      out.push({
+        name: 'mpc.mul.bare.bytes',
+        value: bare.bytes / mulSize,
+        unit: 'B/op',
+        n: 5,
+        t: 2,
+        size: mulSize,
+        reps: 1,
+      });
       const cmpSize = quick ? 1_000 : 20_000;
       log(`[bench] mpc.lt over ${cmpSize} comparisons`);
       const lt = await timeMpc(cmpSize, async (s, x) => {

@@ -238,19 +238,19 @@ export class Session {
       ms.every((m): m is Vec => m !== undefined) ? concat(ms) : undefined,
     );
   }
-  /** Linear combination sum_j k_j · a_j of equal-length sharings. */
-  linComb(parts: readonly Shared[], ks: readonly bigint[]): Shared {
+  /** Linear combination sum_j k_j · a_j of equal-length sharings (with a MAC if every part has one). */
+  linComb(parts: readonly Shared[], ks: readonly bigint[]): Shared;
+  linComb(parts: readonly Operand[], ks: readonly bigint[]): Operand;
+  linComb(parts: readonly Operand[], ks: readonly bigint[]): Operand {
     const kk = ks.map(mod);
-    return {
-      v: this.F.linComb(
+    const ms = parts.map((p) => p.m);
+    return withMac(
+      this.F.linComb(
         parts.map((p) => p.v),
         kk,
       ),
-      m: this.F.linComb(
-        parts.map((p) => p.m),
-        kk,
-      ),
-    };
+      ms.every((m): m is Vec => m !== undefined) ? this.F.linComb(ms, kk) : undefined,
+    );
   }
 
   // ---------------------------------------------------------------- inputs

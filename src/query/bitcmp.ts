@@ -97,15 +97,18 @@ async function suffixProducts(
   }
 }
 
-/** The 0/1 vectors [x' < c] / [x' = c] of every job, authenticated (one product per element). */
+/**
+ * The 0/1 vectors [x' < c] / [x' = c] of every job, without MACs (`authenticate` them where one
+ * must be a left operand of a MAC'd product).
+ */
 export async function compareBits(
   s: Session,
   n: number,
   jobs: readonly BitJob[],
-): Promise<Shared[]> {
+): Promise<Operand[]> {
   const E = await suffixProducts(s, jobs, jobs.map(lowest));
   const ones = s.constant(new BigUint64Array(n).fill(1n));
-  const out = jobs.map((j, ji) => {
+  return jobs.map((j, ji) => {
     const k = j.bits.length;
     const at = (i: number): Operand => (i >= k ? ones : E[ji]![i]!);
     if (j.kind === 'eq') return at(0);
@@ -114,7 +117,6 @@ export async function compareBits(
       if ((j.c >> BigInt(i)) & 1n) acc = s.add(acc, s.sub(at(i + 1), at(i)));
     return acc;
   });
-  return s.authenticate(out);
 }
 
 /**

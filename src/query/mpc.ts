@@ -150,8 +150,8 @@ export function stepPolynomial(D: number, c: number): bigint[] {
 export async function evalPolynomials(
   s: Session,
   n: number,
-  jobs: readonly { x: Shared; D: number; polys: readonly bigint[][] }[],
-): Promise<Shared[][]> {
+  jobs: readonly { x: Operand; D: number; polys: readonly bigint[][] }[],
+): Promise<Operand[][]> {
   const plans = jobs.map((j) => {
     const k = Math.min(j.D, Math.max(1, Math.ceil(Math.sqrt(j.D * (j.polys.length + 1)))));
     return { k, m: Math.ceil(j.D / k) };
@@ -161,9 +161,10 @@ export async function evalPolynomials(
     s,
     n,
     jobs.map((j, ji) => ({ x: j.x, ...plans[ji]! })),
+    true,
   );
-  const pairs: [Shared, Shared][] = [];
-  const out: Shared[][] = jobs.map((j, ji) =>
+  const pairs: [Operand, Operand][] = [];
+  const out: Operand[][] = jobs.map((j, ji) =>
     j.polys.map((coeffs) => {
       const { k, m } = plans[ji]!;
       const Q = (i: number) => {
@@ -174,7 +175,7 @@ export async function evalPolynomials(
       return Q(0);
     }),
   );
-  const prods = await s.mulMany(pairs);
+  const prods = await s.mulBare(pairs);
   let q = 0;
   jobs.forEach((j, ji) =>
     j.polys.forEach((_, pi) => {
@@ -188,13 +189,13 @@ export async function evalPolynomials(
 async function sumPolynomial(
   s: Session,
   n: number,
-  x: Shared,
+  x: Operand,
   D: number,
   coeffs: readonly bigint[],
 ): Promise<Shared> {
   const k = Math.max(1, Math.ceil(Math.sqrt(D)));
   const m = Math.ceil(D / k);
-  const [powers, giants] = await powersAndGiants(s, n, [{ x, k, m }]);
+  const [powers, giants] = await powersAndGiants(s, n, [{ x, k, m }], true);
   const Q = (i: number) =>
     s.linComb(
       powers![0]!.slice(0, k),
@@ -204,20 +205,40 @@ async function sumPolynomial(
   if (m > 1) {
     const ys = giants![0]!.slice(1, m);
     const qs = Array.from({ length: m - 1 }, (_, i) => Q(i + 1));
-    total = s.add(total, await s.dot(s.concat(ys), s.concat(qs)));
+    total = s.add(total, (await s.dotBare([[s.concat(ys), s.concat(qs)]]))[0]!);
   }
-  return total;
+  const [authed] = await s.authenticate([total]);
+  return authed!;
 }
 
-/** Powers x^0..x^k (x^k only when m > 1) and giant steps y^0..y^(m−1), y = x^k, batched over jobs. */
+/**
+ * Powers x^0..x^k (x^k only when m > 1) and giant steps y^0..y^(m−1), y = x^k, batched over jobs;
+ * `bare`: the products carry no MACs (for results that only enter bare products, right operands
+ * and sums).
+ */
 async function powersAndGiants(
   s: Session,
   n: number,
   jobs: readonly { x: Shared; k: number; m: number }[],
-): Promise<[Shared[][], Shared[][]]> {
-  const raise = async (bases: Shared[][], targets: number[]) => {
+  bare: false,
+): Promise<[Shared[][], Shared[][]]>;
+async function powersAndGiants(
+  s: Session,
+  n: number,
+  jobs: readonly { x: Operand; k: number; m: number }[],
+  bare: true,
+): Promise<[Operand[][], Operand[][]]>;
+async function powersAndGiants(
+  s: Session,
+  n: number,
+  jobs: readonly { x: Operand; k: number; m: number }[],
+  bare: boolean,
+): Promise<[Operand[][], Operand[][]]> {
+  const mul = (pairs: [Operand, Operand][]): Promise<Operand[]> =>
+    bare ? s.mulBare(pairs) : s.mulMany(pairs as [Shared, Operand][]);
+  const raise = async (bases: Operand[][], targets: number[]) => {
     for (;;) {
-      const pairs: [Shared, Shared][] = [];
+      const pairs: [Operand, Operand][] = [];
       const dest: { j: number; e: number }[] = [];
       bases.forEach((pw, j) => {
         const have = pw.length - 1;
@@ -227,11 +248,11 @@ async function powersAndGiants(
         }
       });
       if (!pairs.length) return;
-      const prods = await s.mulMany(pairs);
+      const prods = await mul(pairs);
       dest.forEach((d, i) => (bases[d.j]![d.e] = prods[i]!));
     }
   };
-  const powers = jobs.map((j) => [ones(s, n), j.x]);
+  const powers: Operand[][] = jobs.map((j) => [ones(s, n), j.x]);
   await raise(
     powers,
     jobs.map((j) => (j.m > 1 ? j.k : j.k - 1)),
@@ -309,13 +330,15 @@ export async function runPlan(
   // x' < c, a Lagrange basis polynomial for x' = c), evaluated with Paterson–Stockmeyer on shared
   // powers of x' — about 2·sqrt(D·(atoms + 1)) products per row, no random bits, no openings.
   // Wider columns and column-to-column comparisons use the engine's lt / eq, one batch each.
-  const ltVecs: Shared[] = new Array<Shared>(plan.ltAtoms.length);
-  const eqVecs: Shared[] = new Array<Shared>(plan.eqAtoms.length);
+  // atoms, the filter and the group masks need no MACs: they are combined by bare products and
+  // enter the statistics as right operands only
+  const ltVecs: Operand[] = new Array<Operand>(plan.ltAtoms.length);
+  const eqVecs: Operand[] = new Array<Operand>(plan.eqAtoms.length);
   const polyCols = new Map<
     number,
-    { col: ResolvedColumn; polys: { coeffs: bigint[]; set: (x: Shared) => void }[] }
+    { col: ResolvedColumn; polys: { coeffs: bigint[]; set: (x: Operand) => void }[] }
   >();
-  const addPoly = (c: ResolvedColumn, coeffs: bigint[], set: (x: Shared) => void) => {
+  const addPoly = (c: ResolvedColumn, coeffs: bigint[], set: (x: Operand) => void) => {
     if (!polyCols.has(c.index)) polyCols.set(c.index, { col: c, polys: [] });
     polyCols.get(c.index)!.polys.push({ coeffs, set });
   };
@@ -407,7 +430,7 @@ export async function runPlan(
           negated,
         )
       : undefined;
-  const bitJobs: { job: BitJob; set: (x: Shared) => void }[] = [];
+  const bitJobs: { job: BitJob; set: (x: Operand) => void }[] = [];
   const engineLt: number[] = [];
   plan.ltAtoms.forEach((a, i) => {
     if (fastAtom) return;
@@ -477,19 +500,23 @@ export async function runPlan(
   }
 
   // 3. filter.
-  const not = (x: Shared) => s.affine(x, P - 1n, 1n);
-  const product = async (xs: Shared[]): Promise<Shared> => {
+  function not(x: Shared): Shared;
+  function not(x: Operand): Operand;
+  function not(x: Operand): Operand {
+    return s.affine(x, P - 1n, 1n);
+  }
+  const product = async (xs: Operand[]): Promise<Operand> => {
     let level = xs;
     while (level.length > 1) {
-      const pairs: [Shared, Shared][] = [];
+      const pairs: [Operand, Operand][] = [];
       for (let i = 0; i + 1 < level.length; i += 2) pairs.push([level[i]!, level[i + 1]!]);
-      const prods = await s.mulMany(pairs);
+      const prods = await s.mulBare(pairs);
       if (level.length % 2) prods.push(level[level.length - 1]!);
       level = prods;
     }
     return level[0]!;
   };
-  const evalBool = async (b: BoolIR): Promise<Shared> => {
+  const evalBool = async (b: BoolIR): Promise<Operand> => {
     switch (b.kind) {
       case 'const':
         return s.constant(new BigUint64Array(n).fill(b.value ? 1n : 0n));
@@ -500,13 +527,13 @@ export async function runPlan(
       case 'not':
         return not(await evalBool(b.arg));
       case 'and': {
-        const parts: Shared[] = [];
+        const parts: Operand[] = [];
         for (const a of b.args) parts.push(await evalBool(a));
         return product(parts);
       }
       case 'or': {
         // a ∨ b = 1 − (1 − a)(1 − b)
-        const parts: Shared[] = [];
+        const parts: Operand[] = [];
         for (const a of b.args) parts.push(not(await evalBool(a)));
         return not(await product(parts));
       }
@@ -521,13 +548,13 @@ export async function runPlan(
 
   // 4. group masks m_g = f · Π one-hot.
   const G = plan.groupKeys.length;
-  async function resolveMasks(): Promise<(Shared | undefined)[]> {
+  async function resolveMasks(): Promise<(Operand | undefined)[]> {
     // One batch of products per GROUP BY column; a missing factor (no filter, single-value domain) is 1.
-    let cur: (Shared | undefined)[] = [filter];
+    let cur: (Operand | undefined)[] = [filter];
     for (const atoms of plan.groupAtoms) {
       const hots = atoms.map((a) => (a >= 0 ? eqVecs[a]! : undefined));
-      const next: (Shared | undefined)[] = [];
-      const pairs: [Shared, Shared][] = [];
+      const next: (Operand | undefined)[] = [];
+      const pairs: [Operand, Operand][] = [];
       const where: number[] = [];
       for (const m of cur) {
         for (const h of hots) {
@@ -538,7 +565,7 @@ export async function runPlan(
           } else next.push(m ?? h);
         }
       }
-      const prods = await s.mulMany(pairs);
+      const prods = await s.mulBare(pairs);
       where.forEach((w, i) => (next[w] = prods[i]!));
       cur = next;
     }
@@ -547,18 +574,24 @@ export async function runPlan(
   const rawMasks = await resolveMasks();
   /** True where the group mask is all ones (no filter, no GROUP BY): products need no masking. */
   const maskOne = rawMasks.map((m) => m === undefined);
-  const groupMasks = rawMasks.map((m) => m ?? ones(s, n));
+  const groupMasks: Operand[] = rawMasks.map((m) => m ?? ones(s, n));
   if (groupMasks.length !== G) throw new Error('runPlan: internal error (group count)');
 
   // 5. row vectors: 1, x' and bin indicators are linear; products a'·b' never materialise.
   const V = plan.rowVecs.length;
   const linear: { i: number; vec: Shared }[] = [];
+  const bins: { i: number; vec: Operand }[] = [];
   for (let i = 0; i < V; i++) {
     const v = plan.rowVecs[i]!;
     if (v.kind === 'one') linear.push({ i, vec: ones(s, n) });
     else if (v.kind === 'col') linear.push({ i, vec: sh(v.col) });
     else if (v.kind === 'bin')
-      linear.push({ i, vec: s.sub(await evalBool(v.upper), await evalBool(v.lower)) });
+      bins.push({ i, vec: s.sub(await evalBool(v.upper), await evalBool(v.lower)) });
+  }
+  // bin indicators are left operands of the statistics' dot products: their MACs, in one batch
+  if (bins.length) {
+    const authed = await s.authenticate(bins.map((b) => b.vec));
+    bins.forEach((b, k) => linear.push({ i: b.i, vec: authed[k]! }));
   }
   // 6. statistics: s[g][v] = Σ_i m_g[i]·v[i] by dot products (2 field elements cross the network
   // per statistic, not per row). Σ m·a'·b' = dot(m ⊙ a', b'): one vector product per group and
@@ -575,13 +608,13 @@ export async function runPlan(
   const firsts = [...prodsByFirst.values()];
   const weighted: Shared[][] = Array.from({ length: G }, () => []);
   {
-    const pairs: [Shared, Shared][] = [];
+    const pairs: [Shared, Operand][] = [];
     const dest: [number, number][] = [];
     for (let g = 0; g < G; g++) {
       firsts.forEach((f, fi) => {
         if (maskOne[g]) weighted[g]![fi] = sh(f.a);
         else {
-          pairs.push([groupMasks[g]!, sh(f.a)]);
+          pairs.push([sh(f.a), groupMasks[g]!]);
           dest.push([g, fi]);
         }
       });
@@ -631,10 +664,12 @@ export async function runPlan(
   if (smallExt.length) {
     const cols = [...new Map(smallExt.map(({ e }) => [e.col.index, e.col])).values()];
     // x'^0 .. x'^(D−1), level by level, batched over the columns.
+    // (MAC'd: the powers are left operands of the moments' dot products)
     const [powers] = await powersAndGiants(
       s,
       n,
       cols.map((c) => ({ x: sh(c), k: rangeOf(c), m: 1 })),
+      false,
     );
     const flat = powers.flat();
     const offsets: number[] = [];
