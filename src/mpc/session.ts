@@ -11,6 +11,11 @@
  * survives the check with probability about 2·L/p per repetition (L = values checked); two
  * independent repetitions are run.
  *
+ * Products whose results need no MAC (right operands, further products, sums) can be bare
+ * (`mulBare`, `dotBare`): one Damgård–Nielsen run instead of two, logged and checked all at once
+ * by `verify()` with the compressed inner-product check of Boneh et al. (CRYPTO 2019) and
+ * Goyal–Song–Zhu (CRYPTO 2020) — see `checkProducts` and `src/mpc/prodcheck.ts`.
+ *
  * Dealt sharings (inputs and every party's random contributions) are checked to lie on degree-t
  * polynomials with a masked random linear combination opened to all (Schwartz–Zippel: error <= L/p).
  * Openings are robust: with more than t+1 shares present, shares that do not lie on one degree-t
