@@ -76,6 +76,30 @@ async function timeDealt<D>(
   return { secs, bytes: net.stats.bytes - bytesBefore };
 }
 
+/** An op/s record against its baseline and the bytes per operation of the same run. */
+function opsAndBytes(
+  name: string,
+  size: number,
+  run: { secs: number; bytes: number },
+  baseline: string,
+  baseOps: number,
+  target: number,
+): BenchRecord[] {
+  const common = { n: 5, t: 2, size, reps: 1 };
+  return [
+    {
+      name,
+      value: size / run.secs,
+      unit: 'op/s',
+      ...common,
+      baseline,
+      ratio: size / run.secs / baseOps,
+      target,
+    },
+    { name: `${name}.bytes`, value: run.bytes / size, unit: 'B/op', ...common },
+  ];
+}
+
 /** The column dealt as plain shares. */
 const timeMpc = (rows: number, body: (s: Session, x: Shared) => Promise<unknown>) =>
   timeDealt(rows, 1, (s, data) => s.input(0, data, rows), body);
@@ -174,80 +198,20 @@ export const benchmarks: Benchmark[] = [
         await s.mul(x, x);
         await s.verify();
       });
-      out.push({
-        name: 'mpc.mul',
-        value: mulSize / mul.secs,
-        unit: 'op/s',
-        n: 5,
-        t: 2,
-        size: mulSize,
-        baseline: 'plain.mul',
-        ratio: mulSize / mul.secs / plainMul,
-        reps: 1,
-        target: 2e6,
-      });
-      out.push({
-        name: 'mpc.mul.bytes',
-        value: mul.bytes / mulSize,
-        unit: 'B/op',
-        n: 5,
-        t: 2,
-        size: mulSize,
-        reps: 1,
-      });
+      out.push(...opsAndBytes('mpc.mul', mulSize, mul, 'plain.mul', plainMul, 2e6));
       log(`[bench] mpc.mul.bare over ${mulSize} products without MACs (+ the product check)`);
       const bare = await timeMpc(mulSize, async (s, x) => {
         await s.mulBare([[x, x]]);
         await s.verify();
       });
-      out.push({
-        name: 'mpc.mul.bare',
-        value: mulSize / bare.secs,
-        unit: 'op/s',
-        n: 5,
-        t: 2,
-        size: mulSize,
-        baseline: 'plain.mul',
-        ratio: mulSize / bare.secs / plainMul,
-        reps: 1,
-        target: 2e6,
-      });
-      out.push({
-        name: 'mpc.mul.bare.bytes',
-        value: bare.bytes / mulSize,
-        unit: 'B/op',
-        n: 5,
-        t: 2,
-        size: mulSize,
-        reps: 1,
-      });
+      out.push(...opsAndBytes('mpc.mul.bare', mulSize, bare, 'plain.mul', plainMul, 2e6));
       const cmpSize = quick ? 1_000 : 20_000;
       log(`[bench] mpc.lt over ${cmpSize} comparisons`);
       const lt = await timeMpc(cmpSize, async (s, x) => {
         await s.lt(x, s.constant(new BigUint64Array(cmpSize).fill(1n << 31n)));
         await s.verify();
       });
-      out.push({
-        name: 'mpc.lt',
-        value: cmpSize / lt.secs,
-        unit: 'op/s',
-        n: 5,
-        t: 2,
-        size: cmpSize,
-        baseline: 'plain.count_filter',
-        ratio: cmpSize / lt.secs / plainCount,
-        reps: 1,
-        target: 100e3,
-      });
-      out.push({
-        name: 'mpc.lt.bytes',
-        value: lt.bytes / cmpSize,
-        unit: 'B/op',
-        n: 5,
-        t: 2,
-        size: cmpSize,
-        reps: 1,
-      });
+      out.push(...opsAndBytes('mpc.lt', cmpSize, lt, 'plain.count_filter', plainCount, 100e3));
       log(`[bench] mpc.eq over ${cmpSize} equality tests`);
       const eq = await timeMpc(cmpSize, async (s, x) => {
         await s.eqConst(x, 12345n);
