@@ -238,7 +238,7 @@ export class Link {
     this.channel.bufferedAmountLowThreshold = LOW_WATER;
     this.channel.addEventListener('bufferedamountlow', () => this.pump());
     this.state = 'handshaking';
-    this.writeFrame(encodeHello(this.sendSeq, this.o.identity.publicKey, this.nonce));
+    if (!this.writeFrame(encodeHello(this.sendSeq, this.o.identity.publicKey, this.nonce))) return;
     this.drainPending();
   }
 
@@ -251,13 +251,26 @@ export class Link {
     }
   }
 
-  private writeFrame(frame: Uint8Array) {
+  /**
+   * Writes one frame; false when the link is down or went down here. A channel can close between
+   * events (RTCDataChannel.send then throws): that fails the link like any other loss, so it is
+   * reconnected, instead of escaping as an uncaught error from the handshake, which left the link
+   * stuck until its set-up timeout (seen in CI: a node missing from an upload's committee).
+   */
+  private writeFrame(frame: Uint8Array): boolean {
+    const ch = this.channel;
+    if (!ch || this.state === 'down') return false;
     // seq is already embedded; advance it in the same step so no frame reuses a number.
     this.sendSeq++;
     this.bytesSent += frame.length;
-    const ch = this.channel!;
-    ch.send(frame as Uint8Array<ArrayBuffer>);
+    try {
+      ch.send(frame as Uint8Array<ArrayBuffer>);
+    } catch (err) {
+      this.fail(new MeshError('ERR_WEBRTC', `send to ${this.label} failed`, { cause: err }));
+      return false;
+    }
     if (ch.bufferedAmount > this.peakBuffered) this.peakBuffered = ch.bufferedAmount;
+    return true;
   }
 
   private pump() {
@@ -269,7 +282,7 @@ export class Link {
         const c = this.control.shift();
         if (c) {
           new DataView(c.buffer).setUint32(1, this.sendSeq);
-          this.writeFrame(c);
+          if (!this.writeFrame(c)) break;
           continue;
         }
         const m = this.queue[0];
@@ -279,7 +292,7 @@ export class Link {
         const last = end === m.bytes.length;
         // RTCDataChannel.send copies the bytes before it returns: one scratch buffer per link
         // spares a 64 KiB allocation per chunk (and the major GCs that external memory triggers).
-        this.writeFrame(
+        const sent = this.writeFrame(
           encodeData(
             this.sendSeq,
             m.channel,
@@ -290,6 +303,7 @@ export class Link {
             this.scratch,
           ),
         );
+        if (!sent) break;
         this.queuedBytes -= end - m.offset;
         m.offset = end;
         budget--;
@@ -300,6 +314,8 @@ export class Link {
       return this.fail(new MeshError('ERR_WEBRTC', `send to ${this.label} failed`, { cause: err }));
     }
     this.pumping = false;
+    // (writeFrame may have failed the link inside the loop)
+    if ((this.state as State) === 'down') return;
     if ((this.queue.length || this.control.length) && this.pollTimer === undefined) {
       // Out of budget: continue in a new task so the UI thread never runs one long send loop.
       // Buffer full: bufferedamountlow normally wakes us; poll too, for stacks where it never fires.
