@@ -16,6 +16,12 @@
  *   frame 0 plaintext: JSON {"chunkSize":n,"columns":[{"name":..,"rows":..}]}
  *   frame k plaintext: u16le column | u32le chunk | shares (8 bytes each, LE)
  *
+ * Derived columns come last in that list, as {"name","rows","derive":{"lo":"<decimal>","bits":[names]}},
+ * and have no frames: the member computes its shares as lo + Σ_j 2^j·(its shares of bits[j]), the
+ * listed columns being the bit decomposition of x − lo (src/storage/bits.ts). A sharing's linear
+ * combination is a sharing of the combination, so all members hold one degree-t sharing of x, and
+ * the value vector of a bit-decomposed column costs nothing on the wire.
+ *
  * A seeded bundle (`sealSeededBundle`) has frame 0 only, its JSON adding "seed": 64 hex digits:
  * the member's shares of column ci, chunk k are the PRG expansion of the seed at (step ci,
  * stream k) (src/mpc/prg.ts, AES-256-CTR). The owner gives t of the c members a seed and
@@ -29,7 +35,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { prgExpand, prgKey, type PrgKey } from '../mpc/index';
+import { Field, prgExpand, prgKey, type PrgKey } from '../mpc/index';
 import { concatBytes, fromHex, shareBytes, toHex, u16le, u32le, utf8 } from './bytes';
 import { StorageError } from './errors';
 import { FIELD_P, MAX_CHUNK_SIZE, MAX_COLUMNS, checkDatasetId } from './store';
@@ -47,10 +53,23 @@ export interface BundleContext {
   memberIndex: number;
 }
 
+/**
+ * A column whose shares every member computes from others: lo + Σ_j 2^j·bits[j] (the bit
+ * decomposition of x − lo, least significant first, each a column of the same bundle).
+ */
+export interface DerivedColumn {
+  name: string;
+  rows: number;
+  lo: bigint;
+  bits: string[];
+}
+
 /** Plaintext bundle; the same shape as the store's `PartitionInput`, so it can be written as is. */
 export interface ShareBundle extends BundleContext {
   chunkSize: number;
   columns: { name: string; shares: BigUint64Array }[];
+  /** Stored after `columns`, computed by the member (no frames). */
+  derived?: readonly DerivedColumn[];
 }
 
 /** A member's bundle that carries a PRG seed in place of its shares. */
@@ -59,7 +78,15 @@ export interface SeededBundle extends BundleContext {
   /** SEED_BYTES random bytes. */
   seed: Uint8Array;
   columns: { name: string; rows: number }[];
+  derived?: readonly DerivedColumn[];
 }
+
+const derivedMeta = (d: readonly DerivedColumn[] | undefined) =>
+  (d ?? []).map((c) => ({
+    name: c.name,
+    rows: c.rows,
+    derive: { lo: (((c.lo % FIELD_P) + FIELD_P) % FIELD_P).toString(), bits: c.bits },
+  }));
 
 export const SEED_BYTES = 32;
 
@@ -160,7 +187,13 @@ export async function sealShareBundle(
   });
   return sealFrames(
     bundle,
-    { chunkSize, columns: bundle.columns.map((c) => ({ name: c.name, rows: c.shares.length })) },
+    {
+      chunkSize,
+      columns: [
+        ...bundle.columns.map((c) => ({ name: c.name, rows: c.shares.length })),
+        ...derivedMeta(bundle.derived),
+      ],
+    },
     chunks,
     recipientPublicKey,
     opts,
@@ -184,7 +217,11 @@ export async function sealSeededBundle(
     );
   return sealFrames(
     bundle,
-    { chunkSize: bundle.chunkSize, columns: bundle.columns, seed: toHex(bundle.seed) },
+    {
+      chunkSize: bundle.chunkSize,
+      columns: [...bundle.columns, ...derivedMeta(bundle.derived)],
+      seed: toHex(bundle.seed),
+    },
     [],
     recipientPublicKey,
     opts,
@@ -289,6 +326,48 @@ export function peekBundleHeader(
   };
 }
 
+let sharedField: Field | undefined;
+const bundleField = (): Field => (sharedField ??= new Field());
+
+/**
+ * The derived columns at the end of a bundle's column list, checked: each names 1..31 distinct
+ * earlier, non-derived columns of the same length as its bits, and lo is a field element.
+ */
+function checkDerived(
+  columns: readonly { name: unknown; rows: unknown; derive?: { lo?: unknown; bits?: unknown } }[],
+): { rows: number; lo: bigint; sources: number[] }[] {
+  const bad = (m: string) => new StorageError('BUNDLE_MALFORMED', `share bundle: ${m}`);
+  let first = columns.findIndex((c) => c.derive !== undefined);
+  if (first < 0) first = columns.length;
+  const byName = new Map<unknown, number>();
+  columns.slice(0, first).forEach((c, ci) => byName.set(c.name, ci));
+  return columns.slice(first).map((c) => {
+    const d = c.derive;
+    if (d === undefined)
+      throw bad(`column ${String(c.name)} comes after a derived column but is not derived`);
+    if (typeof c.name !== 'string' || !Number.isInteger(c.rows) || (c.rows as number) < 0)
+      throw bad('bad column metadata');
+    if (typeof d.lo !== 'string' || !/^[0-9]{1,19}$/.test(d.lo) || BigInt(d.lo) >= FIELD_P)
+      throw bad(`derived column ${c.name}: lo is not a field element`);
+    if (
+      !Array.isArray(d.bits) ||
+      d.bits.length < 1 ||
+      d.bits.length > 31 ||
+      new Set(d.bits).size !== d.bits.length
+    )
+      throw bad(`derived column ${c.name}: bits must name 1 to 31 distinct columns`);
+    const sources = d.bits.map((b: unknown) => {
+      const ci = byName.get(b);
+      if (ci === undefined || columns[ci]!.rows !== c.rows)
+        throw bad(
+          `derived column ${c.name}: ${String(b)} is not a column of ${c.rows} rows before it`,
+        );
+      return ci;
+    });
+    return { rows: c.rows as number, lo: BigInt(d.lo), sources };
+  });
+}
+
 /** Decrypts a bundle chunk by chunk, checking it is for the expected dataset, version and member. */
 export async function openShareBundleStream(
   sealed: Uint8Array,
@@ -362,7 +441,11 @@ export async function openShareBundleStream(
       );
     }
   };
-  let meta: { chunkSize: number; columns: { name: string; rows: number }[]; seed?: unknown };
+  let meta: {
+    chunkSize: number;
+    columns: { name: string; rows: number; derive?: { lo?: unknown; bits?: unknown } }[];
+    seed?: unknown;
+  };
   try {
     meta = JSON.parse(
       new TextDecoder('utf-8', { fatal: true }).decode(await open(0)),
@@ -391,7 +474,10 @@ export async function openShareBundleStream(
   if (seeded && (typeof meta.seed !== 'string' || !/^[0-9a-f]{64}$/.test(meta.seed)))
     throw new StorageError('BUNDLE_MALFORMED', 'share bundle: seed is not 32 bytes of hex');
   let expectedFrames = 1;
-  for (const c of meta.columns) {
+  // the columns with frames (or seed streams) first, then the derived ones
+  const derived = checkDerived(meta.columns);
+  const sent = meta.columns.length - derived.length;
+  for (const c of meta.columns.slice(0, sent)) {
     if (typeof c.name !== 'string' || !Number.isInteger(c.rows) || c.rows < 0)
       throw new StorageError('BUNDLE_MALFORMED', 'share bundle: bad column metadata');
     if (!seeded) expectedFrames += Math.ceil(c.rows / cs);
@@ -447,13 +533,37 @@ export async function openShareBundleStream(
     prg = await seedKey(seed);
     seed.fill(0);
   }
+  // sums of the derived columns, Σ_j 2^j·bits[j], accumulated as their source chunks go by
+  const F = derived.length ? bundleField() : undefined;
+  const acc = derived.map((d) => new BigUint64Array(d.rows));
+  const feeds = new Map<number, { d: number; weight: bigint }[]>();
+  derived.forEach((d, di) =>
+    d.sources.forEach((ci, j) => {
+      const list = feeds.get(ci) ?? [];
+      list.push({ d: di, weight: 1n << BigInt(j) });
+      feeds.set(ci, list);
+    }),
+  );
   let i = 1;
-  for (let ci = 0; ci < meta.columns.length; ci++) {
+  for (let ci = 0; ci < sent; ci++) {
     const rows = meta.columns[ci]!.rows;
     for (let k = 0; k * cs < rows; k++) {
       const n = Math.min(cs, rows - k * cs);
-      await onChunk(ci, k, prg ? await seededChunk(prg, ci, k, n) : await readChunk(i++, ci, k, n));
+      const shares = prg ? await seededChunk(prg, ci, k, n) : await readChunk(i++, ci, k, n);
+      for (const f of feeds.get(ci) ?? []) {
+        const a = acc[f.d]!.subarray(k * cs, k * cs + n);
+        F!.axpy(shares, f.weight, a, a);
+      }
+      await onChunk(ci, k, shares);
     }
+  }
+  for (let di = 0; di < derived.length; di++) {
+    const d = derived[di]!;
+    const a = acc[di]!;
+    F!.addConst(a, d.lo, a);
+    for (let k = 0; k * cs < d.rows; k++)
+      await onChunk(sent + di, k, a.slice(k * cs, Math.min(d.rows, (k + 1) * cs)));
+    a.fill(0n);
   }
   if (off !== sealed.length)
     throw new StorageError(

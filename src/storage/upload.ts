@@ -20,6 +20,7 @@ import {
   seedKey,
   SEED_BYTES,
   type BundleContext,
+  type DerivedColumn,
 } from './bundle';
 import { StorageError } from './errors';
 import { signReceipt, verifyReceipt, type Receipt } from './receipt';
@@ -64,13 +65,34 @@ export interface UploadProgress {
  * polynomial with f(0) = s and t shares chosen uniformly at random are the same distribution, so
  * this is Shamir sharing with pseudo-random coefficients (AES-256-CTR, as the engine's double
  * sharings); the bytes on the wire drop from c share vectors to c − t (2 of 5 members with t = 2).
+ *
+ * Columns named in `opts.derived` (a value column stored beside its bit decomposition) are not
+ * shared at all: each member computes its shares from its shares of the bits (src/storage/bundle.ts),
+ * so the value vector costs nothing on the wire.
  */
 export async function shareAndSeal(
   data: AcceptedDataset,
   target: UploadTarget,
-  opts: { field?: Field; rng?: Rng; onProgress?: (p: UploadProgress) => void } = {},
+  opts: {
+    field?: Field;
+    rng?: Rng;
+    onProgress?: (p: UploadProgress) => void;
+    derived?: readonly { name: string; lo: bigint; bits: string[] }[];
+  } = {},
 ): Promise<SealedForMember[]> {
   const c = target.members.length;
+  const derivedNames = new Set((opts.derived ?? []).map((d) => d.name));
+  const shared = data.columns.filter((col) => !derivedNames.has(col.name));
+  const derived: DerivedColumn[] = (opts.derived ?? []).map((d) => {
+    const col = data.columns.find((x) => x.name === d.name);
+    const sources = d.bits.map((b) => shared.find((x) => x.name === b));
+    if (!col || sources.some((x) => x === undefined))
+      throw new StorageError(
+        'STORE_BAD_INPUT',
+        `shareAndSeal: derived column ${d.name} needs itself and its bit columns in the dataset`,
+      );
+    return { name: d.name, rows: col.values.length, lo: d.lo, bits: d.bits };
+  });
   target.members.forEach((m, j) => {
     if (m.memberIndex !== j)
       throw new StorageError(
@@ -94,8 +116,8 @@ export async function shareAndSeal(
     { length: c },
     () => [],
   );
-  for (let k = 0; k < data.columns.length; k++) {
-    const col = data.columns[k]!;
+  for (let k = 0; k < shared.length; k++) {
+    const col = shared[k]!;
     const rows = col.values.length;
     // the seeded members' shares, chunk by chunk as they expand them
     const prg = await Promise.all(
@@ -114,7 +136,7 @@ export async function shareAndSeal(
         shares: F.linComb([col.values, ...prg], lagrangeAt(points, xOf(m))),
       });
     for (const v of prg) v.fill(0n);
-    opts.onProgress?.({ phase: 'share', done: k + 1, total: data.columns.length });
+    opts.onProgress?.({ phase: 'share', done: k + 1, total: shared.length });
   }
   const out: SealedForMember[] = [];
   for (let j = 0; j < c; j++) {
@@ -130,11 +152,15 @@ export async function shareAndSeal(
             {
               ...ctx,
               seed: seeds[j]!,
-              columns: data.columns.map((col) => ({ name: col.name, rows: col.values.length })),
+              columns: shared.map((col) => ({ name: col.name, rows: col.values.length })),
+              derived,
             },
             target.members[j]!.publicKey,
           )
-        : await sealShareBundle({ ...ctx, columns: perMember[j]! }, target.members[j]!.publicKey);
+        : await sealShareBundle(
+            { ...ctx, columns: perMember[j]!, derived },
+            target.members[j]!.publicKey,
+          );
     if (j < seeded) seeds[j]!.fill(0);
     for (const col of perMember[j]!) col.shares.fill(0n);
     out.push({ memberIndex: j, sealed });

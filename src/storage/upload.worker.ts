@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import { Field } from '../mpc/index';
-import { bitDecompose, type BitSpec } from './bits';
+import { bitColumnName, bitDecompose, type BitSpec } from './bits';
 import { StorageError } from './errors';
 import type { AcceptedDataset } from './schema';
 import { FIELD_P } from './store';
@@ -53,8 +53,18 @@ const api = {
       max: 1,
     }));
     const all = { ...data, columns: [...data.columns, ...extra] };
+    // a decomposed column's value vector is not sent: members compute it from its bits
+    const made = new Set(extra.map((b) => b.name));
+    const derived = (bits ?? [])
+      .map((spec) => ({
+        name: spec.name,
+        lo: spec.lo,
+        bits: Array.from({ length: spec.bits }, (_, j) => bitColumnName(spec.name, j)),
+      }))
+      .filter((d) => d.bits.every((b) => made.has(b)));
     const out = await shareAndSeal(all, target, {
       field,
+      derived,
       ...(onProgress ? { onProgress: (p: UploadProgress) => void onProgress(p) } : {}),
     });
     for (const c of all.columns) c.values.fill(0n);

@@ -7,7 +7,8 @@ import {
   robustReconstruct,
   seededRng,
 } from '../../src/mpc/index';
-import { sealSeededBundle } from '../../src/storage/bundle';
+import { bitColumnName, bitDecompose } from '../../src/storage/bits';
+import { sealSeededBundle, sealShareBundle } from '../../src/storage/bundle';
 import { parseCsv } from '../../src/storage/csv';
 import { IdbShareStore } from '../../src/storage/idb-store';
 import { acceptValidation, inferSchema, validateAndEncode } from '../../src/storage/schema';
@@ -149,6 +150,64 @@ describe('upload orchestration', () => {
         keys[0]!.publicKey,
       ),
     ).rejects.toThrow(/seed must be 32 bytes, got 31/);
+  });
+
+  it('a bit-decomposed column is not sent: every member derives it from its bit shares, on one degree-t polynomial', async () => {
+    const { keys, stores, target, accept } = await committee(5, 'derived', 2, 128);
+    const data = dataset(1000);
+    // column b holds 0..999 (lo = 0, 10 bits); column a is -50..949 (lo = -50)
+    const lo = F.p - 50n;
+    const withBits = {
+      ...data,
+      columns: [
+        ...data.columns,
+        ...bitDecompose(data.columns, [
+          { name: 'a', lo: -50n, bits: 10 },
+          { name: 'b', lo: 0n, bits: 10 },
+        ]).map((b) => ({ ...b, type: { kind: 'int' as const }, min: 0, max: 1 })),
+      ],
+    };
+    const bitsOf = (n: string) => Array.from({ length: 10 }, (_, j) => bitColumnName(n, j));
+    const derived = [
+      { name: 'a', lo, bits: bitsOf('a') },
+      { name: 'b', lo: 0n, bits: bitsOf('b') },
+    ];
+    const plain = await shareAndSeal(withBits, target, { field: F, rng: seededRng(9) });
+    const sealed = await shareAndSeal(withBits, target, { field: F, rng: seededRng(9), derived });
+    // the value vectors cross the network no more: 20 of 22 vectors for the explicit members
+    for (const j of [2, 3, 4]) {
+      expect(sealed[j]!.sealed.length).toBeLessThan(plain[j]!.sealed.length - 2 * 1000 * 8);
+      expect(sealed[j]!.sealed.length).toBeGreaterThan(20 * 1000 * 8);
+    }
+    for (let j = 0; j < 5; j++) await accept(j, sealed[j]!.sealed);
+    const m = (await stores[3]!.getManifest(DS1))!;
+    expect(m.columns.map((c) => c.name).slice(-2)).toEqual(['a', 'b']);
+    for (const [ci, name] of ['a', 'b'].entries()) {
+      const cols = await Promise.all(stores.map((st) => st.readColumn(DS1, name)));
+      expect(findInconsistent(F, cols, [0, 1, 2, 3, 4], 2)).toEqual([]);
+      expect(robustReconstruct(F, cols, [0, 1, 2, 3, 4], 2).values).toEqual(
+        data.columns[ci]!.values,
+      );
+    }
+    // metadata naming a column that is not in the bundle is malformed, and nothing is stored
+    const badDerived = [{ name: 'a', lo, bits: ['a~bit0', 'nope'] }];
+    await expect(
+      shareAndSeal(withBits, { ...target, version: 2 }, { field: F, derived: badDerived }),
+    ).rejects.toThrow(/derived column a needs itself and its bit columns/);
+    const forged = await sealShareBundle(
+      {
+        datasetId: DS1,
+        version: 2,
+        memberIndex: 2,
+        chunkSize: 128,
+        columns: [{ name: 'x', shares: new BigUint64Array(5) }],
+        derived: [{ name: 'y', rows: 5, lo: 0n, bits: ['x', 'z'] }],
+      },
+      keys[2]!.publicKey,
+    );
+    await expect(accept(2, forged, 2)).rejects.toMatchObject({ code: 'BUNDLE_MALFORMED' });
+    await expect(accept(2, forged, 2)).rejects.toThrow(/derived column y: z is not a column/);
+    expect((await stores[2]!.getManifest(DS1))!.version).toBe(1);
   });
 
   it('a bundle whose last frame is tampered stores nothing: the previous version stays current', async () => {
