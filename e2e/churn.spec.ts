@@ -469,14 +469,19 @@ test('a member whose stored partition was tampered with is caught at the next qu
   // A spare for the slot: a new tab joins and registers.
   const [spare] = await net!.addNodes(browser, 1);
   nodes.push(spare!);
-  // Flip one byte of the first chunk of column 0 (age) in member 1's IndexedDB, hashes left alone.
+  // Flip one byte of the first chunk of column age in member 1's IndexedDB, hashes left alone (its
+  // position comes from the manifest: a bit-decomposed column is stored after its bits).
   const bad = tabOf(before[1]!);
   await bad.page.evaluate(
     async ({ ds, v }) => {
       const m = (await import(
         /* @vite-ignore */ `${location.origin}/src/storage/idb-store.ts`
       )) as typeof import('../src/storage/idb-store');
-      await m.corruptChunkForTest(m.DEFAULT_IDB_NAME, ds, v, 0, 0, 5);
+      const store = await m.IdbShareStore.open(m.DEFAULT_IDB_NAME);
+      const col = (await store.getManifest(ds))!.columns.findIndex((c) => c.name === 'age');
+      store.close();
+      if (col < 0) throw new Error('no column age in the partition');
+      await m.corruptChunkForTest(m.DEFAULT_IDB_NAME, ds, v, col, 0, 5);
     },
     { ds: datasetId.slice(2), v: version },
   );
