@@ -6,15 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { Field, P } from './field';
 import { mod, mulRef } from './field-ref';
-import {
-  FOLD_FINAL_LEN,
-  FOLDS,
-  foldAt,
-  foldSchedule,
-  foldProducts,
-  lagrangeNodesAt,
-} from './prodcheck';
+import { FOLD_FINAL_LEN, FOLDS, foldAt, foldSchedule, foldProducts } from './prodcheck';
 import { seededRng } from './rng';
+import { lagrangeWeights } from './shamir';
 
 const F = new Field();
 const rng = seededRng(7);
@@ -85,7 +79,7 @@ describe('compressed product check: one fold', () => {
     const xs = Array.from({ length: k }, (_, i) => BigInt(i + 1));
     const got = F.extrapolate(vals, k + 2);
     got.forEach((v, j) => {
-      const lam = lagrangeNodesAt(xs, BigInt(k + 1 + j));
+      const lam = lagrangeWeights(xs, BigInt(k + 1 + j));
       const want = F.linComb(vals, lam);
       expect(Array.from(v)).toEqual(Array.from(want));
     });
@@ -94,7 +88,7 @@ describe('compressed product check: one fold', () => {
   it('Lagrange coefficients through 0, 1, 2 interpolate a quadratic', () => {
     const q = (x: bigint) => mod(5n + 7n * x + 11n * x * x);
     const r = F.randomScalar(rng);
-    const lam = lagrangeNodesAt([0n, 1n, 2n], r);
+    const lam = lagrangeWeights([0n, 1n, 2n], r);
     expect(mod(mulRef(lam[0]!, q(0n)) + mulRef(lam[1]!, q(1n)) + mulRef(lam[2]!, q(2n)))).toBe(
       q(r),
     );

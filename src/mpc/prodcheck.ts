@@ -20,7 +20,8 @@
  */
 import { MpcError } from './errors';
 import type { Field, Vec } from './field';
-import { addRef, invRef, mod, mulRef } from './field-ref';
+import { addRef, mod, mulRef } from './field-ref';
+import { lagrangeWeights } from './shamir';
 
 /**
  * Folds per check, whatever the length: the number of rounds must not depend on the number of
@@ -112,41 +113,6 @@ export function foldProducts(F: Field, a: Vec, b: Vec, k: number): FoldState {
   return { aParts, bParts, local };
 }
 
-/** Lagrange coefficients through the points 1..k (or `xs`) at r, uncached (r is random). */
-export function lagrangeNodesAt(xs: readonly bigint[], r: bigint): bigint[] {
-  const m = xs.length;
-  // numerators Π_(j≠i) (r − x_j) from prefix and suffix products; denominators Π_(j≠i) (x_i − x_j)
-  // inverted together (one inversion: a fold at 63 parts interpolates through 125 points)
-  const d = xs.map((x) => mod(r - x));
-  const pre = new Array<bigint>(m + 1);
-  const suf = new Array<bigint>(m + 1);
-  pre[0] = 1n;
-  suf[m] = 1n;
-  for (let i = 0; i < m; i++) pre[i + 1] = mulRef(pre[i]!, d[i]!);
-  for (let i = m - 1; i >= 0; i--) suf[i] = mulRef(suf[i + 1]!, d[i]!);
-  const den = xs.map((xi, i) => {
-    let v = 1n;
-    for (let j = 0; j < m; j++) if (j !== i) v = mulRef(v, mod(xi - xs[j]!));
-    return v;
-  });
-  const inv = batchInvRef(den);
-  return xs.map((_, i) => mulRef(mulRef(pre[i]!, suf[i + 1]!), inv[i]!));
-}
-
-/** Inverses of non-zero scalars with one inversion (Montgomery's trick). */
-function batchInvRef(a: readonly bigint[]): bigint[] {
-  const acc = new Array<bigint>(a.length + 1);
-  acc[0] = 1n;
-  for (let i = 0; i < a.length; i++) acc[i + 1] = mulRef(acc[i]!, a[i]!);
-  let inv = invRef(acc[a.length]!);
-  const out = new Array<bigint>(a.length);
-  for (let i = a.length - 1; i >= 0; i--) {
-    out[i] = mulRef(inv, acc[i]!);
-    inv = mulRef(inv, a[i]!);
-  }
-  return out;
-}
-
 /**
  * Second half: with `reduced` = degree-t shares of h(1..K − 1), h(K + 1..2K − 1) (in the order of
  * `local`) and the claim's c, the shorter claim at the public point r.
@@ -172,8 +138,8 @@ export function foldAt(
   }
   h.push(mod(c - sum));
   for (let j = 0; j < k - 1; j++) h.push(reduced[k - 1 + j]!);
-  const lam = lagrangeNodesAt(nodes(k), r);
-  const mu = lagrangeNodesAt(nodes(2 * k - 1), r);
+  const lam = lagrangeWeights(nodes(k), r);
+  const mu = lagrangeWeights(nodes(2 * k - 1), r);
   let cr = 0n;
   for (let j = 0; j < h.length; j++) cr = addRef(cr, mulRef(mu[j]!, h[j]!));
   return { a: F.linComb(st.aParts, lam), b: F.linComb(st.bParts, lam), c: cr };

@@ -28,11 +28,12 @@ import { P, type Vec } from './field';
 import { invRef, mulRef, powRef } from './field-ref';
 import { concat, type Party } from './runtime';
 import { prgExpand, prgKey, PRG_KEY_ELEMENTS, type PrgKey } from './prg';
-import { foldAt, foldProducts, foldSchedule, lagrangeNodesAt } from './prodcheck';
+import { foldAt, foldProducts, foldSchedule } from './prodcheck';
 import {
   findInconsistent,
   lagrangeAt,
   lagrangeCoefficients,
+  lagrangeWeights,
   robustReconstruct,
   shareDeg,
   xOf,
@@ -1457,8 +1458,8 @@ export class Session {
     const b2 = F.sub(F.scale(b, 2n), b0);
     const h = await this.reduceDegree(BigUint64Array.of(F.dot(a0, b0), F.dot(a2, b2)));
     const [r] = await this.coin(1);
-    const lam = lagrangeNodesAt([0n, 1n], r!);
-    const mu = lagrangeNodesAt([0n, 1n, 2n], r!);
+    const lam = lagrangeWeights([0n, 1n], r!);
+    const mu = lagrangeWeights([0n, 1n, 2n], r!);
     const hr = mod(mulRef(mu[0]!, h[0]!) + mulRef(mu[1]!, c) + mulRef(mu[2]!, h[1]!));
     const opened = await this.openRaw(
       concat([F.linComb([a0, a], lam), F.linComb([b0, b], lam), BigUint64Array.of(hr)]),

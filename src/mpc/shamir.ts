@@ -68,22 +68,50 @@ export function lagrangeAt(xs: readonly bigint[], at: bigint): bigint[] {
   const key = `${xs.join(',')}@${at}`;
   const hit = lagrangeCache.get(key);
   if (hit) return hit;
-  if (new Set(xs).size !== xs.length) {
-    throw new MpcError('ERR_PARAM', `lagrangeAt: duplicate points ${xs.join(',')}`);
-  }
-  const lams = xs.map((xi, i) => {
-    let num = 1n;
-    let den = 1n;
-    for (let j = 0; j < xs.length; j++) {
-      if (j === i) continue;
-      num = mulRef(num, mod(at - xs[j]!));
-      den = mulRef(den, mod(xi - xs[j]!));
-    }
-    return mulRef(num, invRef(den));
-  });
+  const lams = lagrangeWeights(xs, at);
   if (lagrangeCache.size > 4096) lagrangeCache.clear();
   lagrangeCache.set(key, lams);
   return lams;
+}
+
+/**
+ * Lagrange coefficients for distinct points `xs` at `at`, uncached (for random points, such as the
+ * product check's folds): numerators Π_(j≠i) (at − x_j) from prefix and suffix products,
+ * denominators Π_(j≠i) (x_i − x_j) inverted together (one inversion for all points).
+ */
+export function lagrangeWeights(xs: readonly bigint[], at: bigint): bigint[] {
+  if (new Set(xs).size !== xs.length) {
+    throw new MpcError('ERR_PARAM', `lagrangeAt: duplicate points ${xs.join(',')}`);
+  }
+  const m = xs.length;
+  const d = xs.map((x) => mod(at - x));
+  const pre = new Array<bigint>(m + 1);
+  const suf = new Array<bigint>(m + 1);
+  pre[0] = 1n;
+  suf[m] = 1n;
+  for (let i = 0; i < m; i++) pre[i + 1] = mulRef(pre[i]!, d[i]!);
+  for (let i = m - 1; i >= 0; i--) suf[i] = mulRef(suf[i + 1]!, d[i]!);
+  const den = xs.map((xi, i) => {
+    let v = 1n;
+    for (let j = 0; j < m; j++) if (j !== i) v = mulRef(v, mod(xi - xs[j]!));
+    return v;
+  });
+  const inv = batchInvRef(den);
+  return xs.map((_, i) => mulRef(mulRef(pre[i]!, suf[i + 1]!), inv[i]!));
+}
+
+/** Inverses of non-zero scalars with one inversion (Montgomery's trick). */
+function batchInvRef(a: readonly bigint[]): bigint[] {
+  const acc = new Array<bigint>(a.length + 1);
+  acc[0] = 1n;
+  for (let i = 0; i < a.length; i++) acc[i + 1] = mulRef(acc[i]!, a[i]!);
+  let inv = invRef(acc[a.length]!);
+  const out = new Array<bigint>(a.length);
+  for (let i = a.length - 1; i >= 0; i--) {
+    out[i] = mulRef(inv, acc[i]!);
+    inv = mulRef(inv, a[i]!);
+  }
+  return out;
 }
 
 /** Reconstructs the secrets from the shares of `parties` (at least deg+1 of them; all are used). */
