@@ -4,6 +4,7 @@
  * constants on such a column run the query layer's bit network (src/query/bitcmp.ts) instead of
  * generating random bits inside MPC. Computed where the plaintext already is: the upload worker.
  */
+import { toField } from '../mpc/index';
 import { FIELD_P } from './store';
 import { StorageError } from './errors';
 
@@ -40,7 +41,7 @@ export function bitDecompose(
     if (!col || spec.bits < 1 || spec.bits > 31) continue;
     const names = Array.from({ length: spec.bits }, (_, j) => bitColumnName(spec.name, j));
     if (names.some((n) => taken.has(n))) continue;
-    const lo = ((spec.lo % FIELD_P) + FIELD_P) % FIELD_P;
+    const lo = toField(spec.lo);
     const width = BigInt(spec.bits);
     const shifted = new Uint32Array(col.values.length);
     for (let i = 0; i < col.values.length; i++) {

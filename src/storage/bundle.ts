@@ -35,7 +35,7 @@
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
-import { Field, prgExpand, prgKey, type PrgKey } from '../mpc/index';
+import { Field, prgExpand, prgKey, toField, type PrgKey } from '../mpc/index';
 import { concatBytes, fromHex, shareBytes, toHex, u16le, u32le, utf8 } from './bytes';
 import { StorageError } from './errors';
 import { FIELD_P, MAX_CHUNK_SIZE, MAX_COLUMNS, checkDatasetId } from './store';
@@ -85,7 +85,7 @@ const derivedMeta = (d: readonly DerivedColumn[] | undefined) =>
   (d ?? []).map((c) => ({
     name: c.name,
     rows: c.rows,
-    derive: { lo: (((c.lo % FIELD_P) + FIELD_P) % FIELD_P).toString(), bits: c.bits },
+    derive: { lo: toField(c.lo).toString(), bits: c.bits },
   }));
 
 export const SEED_BYTES = 32;
